@@ -1,0 +1,304 @@
+//! Read-only access to the Pod's raw JSON, with errors that name the malformed path.
+//!
+//! The Pod is never converted to typed structs: reading and editing `serde_json::Value` keeps
+//! every field this code does not know.
+
+use serde_json::{Map, Value};
+
+use crate::messages::{self, Rejection};
+
+/// The two container lists the policy mutates, in the order it mutates them (spec §4.2).
+/// Ephemeral containers are never touched.
+pub const MUTATED_LISTS: [&str; 2] = ["initContainers", "containers"];
+
+/// Identifies a Pod in messages: `namespace/name`, or `namespace/generateName*` before the API
+/// server has named it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for PodRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `obj[key]` as an optional string: absent or null is `None`, anything but a string is an error.
+pub fn opt_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a str>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "{path}.{key} must be a string, found {}",
+            kind_of(other)
+        )),
+    }
+}
+
+/// `obj[key]` as an optional object.
+pub fn opt_object<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(format!(
+            "{path}.{key} must be an object, found {}",
+            kind_of(other)
+        )),
+    }
+}
+
+/// `obj[key]` as an optional list; absent or null is an empty list.
+pub fn opt_list<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a [Value], String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(format!(
+            "{path}.{key} must be a list, found {}",
+            kind_of(other)
+        )),
+    }
+}
+
+/// The checked view of a Pod that the planner reads.
+#[derive(Debug)]
+pub struct Pod<'a> {
+    pub reference: PodRef,
+    metadata: Option<&'a Map<String, Value>>,
+    annotations: Option<&'a Map<String, Value>>,
+    pub spec: &'a Map<String, Value>,
+}
+
+impl<'a> Pod<'a> {
+    /// Checks the parts of the Pod the policy reads or edits. `namespace` is the request's
+    /// namespace, where the ServiceAccount is looked up.
+    pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, Rejection> {
+        let fallback = PodRef {
+            namespace: namespace.to_string(),
+            name: "<unnamed>".to_string(),
+        };
+        let root = pod.as_object().ok_or_else(|| {
+            messages::malformed(&fallback, format!("the Pod is {}", kind_of(pod)))
+        })?;
+        let metadata = opt_object(root, "metadata", "")
+            .map_err(|e| messages::malformed(&fallback, trim_dot(e)))?;
+        let field = |key| match metadata {
+            Some(meta) => {
+                opt_str(meta, key, "metadata").map_err(|e| messages::malformed(&fallback, e))
+            }
+            None => Ok(None),
+        };
+        let (name, generate_name, own_namespace) =
+            (field("name")?, field("generateName")?, field("namespace")?);
+        let reference = PodRef {
+            // The request's namespace is authoritative (spec §1.2); the Pod's own is a fallback
+            // for callers that leave the request's empty.
+            namespace: match namespace {
+                "" => own_namespace.unwrap_or("").to_string(),
+                ns => ns.to_string(),
+            },
+            name: match (name, generate_name) {
+                (Some(n), _) if !n.is_empty() => n.to_string(),
+                (_, Some(g)) if !g.is_empty() => format!("{g}*"),
+                _ => "<unnamed>".to_string(),
+            },
+        };
+        let annotations = match metadata {
+            Some(meta) => opt_object(meta, "annotations", "metadata")
+                .map_err(|e| messages::malformed(&reference, e))?,
+            None => None,
+        };
+        let spec = match root.get("spec") {
+            Some(Value::Object(spec)) => spec,
+            None | Some(Value::Null) => {
+                return Err(messages::malformed(
+                    &reference,
+                    "spec is missing".to_string(),
+                ));
+            }
+            Some(other) => {
+                return Err(messages::malformed(
+                    &reference,
+                    format!("spec must be an object, found {}", kind_of(other)),
+                ));
+            }
+        };
+        Ok(Pod {
+            reference,
+            metadata,
+            annotations,
+            spec,
+        })
+    }
+
+    /// The input of the volume-name hash (spec §1.2): `metadata.name`, or, when it is empty,
+    /// `metadata.generateName + " (prefix)"`.
+    pub fn hash_input(&self) -> String {
+        let field = |key| {
+            self.metadata
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        match field("name") {
+            "" => format!("{} (prefix)", field("generateName")),
+            name => name.to_string(),
+        }
+    }
+
+    /// A Pod annotation; a non-string value is a rejection that names the annotation.
+    pub fn annotation(&self, key: &str) -> Result<Option<&'a str>, Rejection> {
+        match self.annotations.and_then(|a| a.get(key)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(messages::malformed(
+                &self.reference,
+                format!(
+                    "annotation \"{key}\" must be a string, found {}",
+                    kind_of(other)
+                ),
+            )),
+        }
+    }
+
+    pub fn has_annotation(&self, key: &str) -> bool {
+        self.annotations.is_some_and(|a| a.contains_key(key))
+    }
+
+    /// `spec.serviceAccountName`, or `default` when it is empty or absent (spec §1.2).
+    pub fn service_account_name(&self) -> Result<&'a str, Rejection> {
+        let name = opt_str(self.spec, "serviceAccountName", "spec")
+            .map_err(|e| messages::malformed(&self.reference, e))?;
+        Ok(match name {
+            Some(n) if !n.is_empty() => n,
+            _ => "default",
+        })
+    }
+
+    pub fn host_network(&self) -> bool {
+        self.spec.get("hostNetwork") == Some(&Value::Bool(true))
+    }
+
+    /// The containers of one list (`initContainers` or `containers`), checked: each must be an
+    /// object whose `name`, `env` and `volumeMounts` have the right types.
+    pub fn containers(&self, list: &str) -> Result<Vec<Container<'a>>, Rejection> {
+        let items = opt_list(self.spec, list, "spec")
+            .map_err(|e| messages::malformed(&self.reference, e))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Container::read(item, &format!("spec.{list}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map_err(|e| messages::malformed(&self.reference, e))
+    }
+
+    /// Both mutated lists, init containers first.
+    pub fn all_containers(&self) -> Result<Vec<Container<'a>>, Rejection> {
+        let mut all = self.containers(MUTATED_LISTS[0])?;
+        all.extend(self.containers(MUTATED_LISTS[1])?);
+        Ok(all)
+    }
+
+    /// `spec.volumes`, checked to be a list of objects.
+    pub fn volumes(&self) -> Result<&'a [Value], Rejection> {
+        let volumes = opt_list(self.spec, "volumes", "spec")
+            .map_err(|e| messages::malformed(&self.reference, e))?;
+        for (i, v) in volumes.iter().enumerate() {
+            if !v.is_object() {
+                return Err(messages::malformed(
+                    &self.reference,
+                    format!("spec.volumes[{i}] must be an object, found {}", kind_of(v)),
+                ));
+            }
+        }
+        Ok(volumes)
+    }
+}
+
+fn trim_dot(s: String) -> String {
+    s.strip_prefix('.').map(str::to_string).unwrap_or(s)
+}
+
+/// A checked container.
+#[derive(Debug)]
+pub struct Container<'a> {
+    pub name: &'a str,
+    pub env: &'a [Value],
+    pub volume_mounts: &'a [Value],
+}
+
+impl<'a> Container<'a> {
+    fn read(item: &'a Value, path: &str) -> Result<Container<'a>, String> {
+        let obj = item
+            .as_object()
+            .ok_or_else(|| format!("{path} must be an object, found {}", kind_of(item)))?;
+        let name = opt_str(obj, "name", path)?.ok_or_else(|| format!("{path} has no name"))?;
+        let env = opt_list(obj, "env", path)?;
+        for (i, entry) in env.iter().enumerate() {
+            let entry_path = format!("{path}.env[{i}]");
+            let entry = entry.as_object().ok_or_else(|| {
+                format!("{entry_path} must be an object, found {}", kind_of(entry))
+            })?;
+            opt_str(entry, "name", &entry_path)?
+                .ok_or_else(|| format!("{entry_path} has no name"))?;
+        }
+        let volume_mounts = opt_list(obj, "volumeMounts", path)?;
+        for (i, mount) in volume_mounts.iter().enumerate() {
+            let mount_path = format!("{path}.volumeMounts[{i}]");
+            let mount = mount.as_object().ok_or_else(|| {
+                format!("{mount_path} must be an object, found {}", kind_of(mount))
+            })?;
+            opt_str(mount, "name", &mount_path)?;
+            opt_str(mount, "mountPath", &mount_path)?;
+        }
+        Ok(Container {
+            name,
+            env,
+            volume_mounts,
+        })
+    }
+
+    /// Whether the container's `env` has an entry with this name (whatever its value).
+    pub fn has_env(&self, name: &str) -> bool {
+        self.env
+            .iter()
+            .any(|e| e.get("name").and_then(Value::as_str) == Some(name))
+    }
+
+    /// Whether the container itself gives `name` a usable value: a non-empty `value`, or a
+    /// `valueFrom`.
+    pub fn sets_env(&self, name: &str) -> bool {
+        self.env.iter().any(|e| {
+            e.get("name").and_then(Value::as_str) == Some(name)
+                && (e
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.is_empty())
+                    || e.get("valueFrom").is_some_and(|v| !v.is_null()))
+        })
+    }
+}
