@@ -108,3 +108,20 @@ pub fn token_expiration(pod: &PodRef, sa_name: &str, error: &ExpirationError) ->
         ),
     })
 }
+
+pub fn proxy_on_host_network(pod: &PodRef) -> Rejection {
+    Rejection(format!(
+        "azure-workload-identity: Pod \"{pod}\": hostNetwork is set to true, cannot inject proxy \
+         sidecar (its init container would rewrite the node's iptables). Remove the annotation \
+         \"azure.workload.identity/inject-proxy-sidecar\" or set spec.hostNetwork to false"
+    ))
+}
+
+pub fn proxy_port(pod: &PodRef, value: &str, error: &str) -> Rejection {
+    Rejection(format!(
+        "azure-workload-identity: Pod \"{pod}\": annotation \
+         \"azure.workload.identity/proxy-sidecar-port\" has the value {}: failed to parse proxy \
+         sidecar port: {error}. Set it to a port number such as \"8000\", or remove it to use 8000",
+        crate::go_int::go_quote(value)
+    ))
+}

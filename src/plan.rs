@@ -6,10 +6,11 @@ use serde_json::{Value, json};
 
 use crate::client_id::client_id;
 use crate::expiration::{self, token_expiration};
+use crate::go_int;
 use crate::messages::{self, Rejection};
 use crate::pod::Pod;
 use crate::service_account::ServiceAccount;
-use crate::settings::{Config, TokenLayout};
+use crate::settings::{CaSource, Config, CustomTokenEndpoint, TokenLayout};
 use crate::volume_name::{RESERVED_PREFIX, volume_name};
 
 pub const SKIP_CONTAINERS_ANNOTATION: &str = "azure.workload.identity/skip-containers";
@@ -19,6 +20,18 @@ pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
 pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
+pub const AZURE_KUBERNETES_TOKEN_PROXY: &str = "AZURE_KUBERNETES_TOKEN_PROXY";
+pub const AZURE_KUBERNETES_SNI_NAME: &str = "AZURE_KUBERNETES_SNI_NAME";
+pub const AZURE_KUBERNETES_CA_FILE: &str = "AZURE_KUBERNETES_CA_FILE";
+pub const AZURE_KUBERNETES_CA_DATA: &str = "AZURE_KUBERNETES_CA_DATA";
+
+pub const INJECT_PROXY_ANNOTATION: &str = "azure.workload.identity/inject-proxy-sidecar";
+pub const PROXY_PORT_ANNOTATION: &str = "azure.workload.identity/proxy-sidecar-port";
+pub const DEFAULT_PROXY_PORT: i64 = 8000;
+pub const PROXY_CONTAINER: &str = "azwi-proxy";
+pub const PROXY_INIT_CONTAINER: &str = "azwi-proxy-init";
+/// Where the token endpoint's CA is projected, relative to the mount path (spec §4.1, §4.5).
+pub const CA_PATH: &str = "ca-cert/ca.crt";
 
 /// The v1.6 layout (spec §4.3, §4.5).
 pub const MOUNT_PATH: &str = "/var/run/secrets/azure/wi";
@@ -36,6 +49,18 @@ pub struct Plan {
     /// Names of the containers that get neither env vars nor the mount.
     pub skip: Vec<String>,
     pub token: TokenPlan,
+    /// The proxy containers to insert before the env vars and mounts are added.
+    pub proxy: Option<ProxyPlan>,
+}
+
+/// The proxy containers of spec §4.6, ready to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyPlan {
+    /// `azwi-proxy-init`, appended to the init containers.
+    pub init_container: Value,
+    /// `azwi-proxy`, prepended to the init containers (native sidecar) or the containers.
+    pub sidecar: Value,
+    pub native_sidecar: bool,
 }
 
 /// The token volume, its mount, and how an earlier injection is recognised.
@@ -95,30 +120,116 @@ pub fn plan(
         }
     };
 
+    // Step 4 of upstream: the proxy checks come before the token expiration.
+    let proxy = match pod.has_annotation(INJECT_PROXY_ANNOTATION) {
+        true => Some(proxy_plan(config, pod)?),
+        false => None,
+    };
+
     let expiration = token_expiration(
         pod.annotation(expiration::ANNOTATION)?,
         sa.annotation(expiration::ANNOTATION),
     )
     .map_err(|e| messages::token_expiration(&pod.reference, sa_name, &e))?;
 
+    let custom_endpoint = match &config.custom_token_endpoint {
+        Some(cte) => pod
+            .annotation(&cte.annotation_key)?
+            .filter(|v| v.eq_ignore_ascii_case("true"))
+            .map(|_| cte),
+        None => None,
+    };
     let tenant_id = sa
         .annotation(TENANT_ID_ANNOTATION)
         .unwrap_or(&config.default_tenant_id);
-    let token = token_plan(config, pod, &config.audience, expiration)?;
+    let token = token_plan(config, pod, custom_endpoint, expiration)?;
     let token_file = format!("{}/{}", token.mount_path, token_path(config.token_layout));
+    let ca_file = format!("{}/{CA_PATH}", token.mount_path);
 
-    let env = [
+    let mut env: Vec<(&'static str, &str)> = vec![
         (AZURE_CLIENT_ID, client_id.unwrap_or("")),
         (AZURE_TENANT_ID, tenant_id),
         (AZURE_FEDERATED_TOKEN_FILE, &token_file),
         (AZURE_AUTHORITY_HOST, &config.authority_host),
-    ]
-    .into_iter()
-    .filter(|(_, value)| !value.is_empty())
-    .map(|(name, value)| (name, value.to_string()))
-    .collect();
+    ];
+    if let Some(cte) = custom_endpoint {
+        let ca_data = match &cte.ca {
+            CaSource::Data(data) => data.as_str(),
+            _ => "",
+        };
+        env.extend([
+            (AZURE_KUBERNETES_TOKEN_PROXY, cte.token_proxy.as_str()),
+            (AZURE_KUBERNETES_SNI_NAME, cte.sni_name.as_str()),
+            (AZURE_KUBERNETES_CA_FILE, ca_file.as_str()),
+            (AZURE_KUBERNETES_CA_DATA, ca_data),
+        ]);
+    }
+    let env = env
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| (name, value.to_string()))
+        .collect();
 
-    Ok(Plan { env, skip, token })
+    Ok(Plan {
+        env,
+        skip,
+        token,
+        proxy,
+    })
+}
+
+/// The proxy containers (spec §4.6): a Pod on the host network cannot get the proxy, and the
+/// port annotation is parsed as upstream parses it.
+fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Rejection> {
+    if pod.host_network() {
+        return Err(messages::proxy_on_host_network(&pod.reference));
+    }
+    let port = match pod.annotation(PROXY_PORT_ANNOTATION)? {
+        None => DEFAULT_PROXY_PORT,
+        Some(raw) => {
+            go_int::parse_int(raw, 32).map_err(|e| messages::proxy_port(&pod.reference, raw, &e))?
+        }
+    };
+    let proxy = &config.proxy;
+    let port_arg = format!("--proxy-port={port}");
+    let log_arg = format!("--log-level={}", proxy.log_level);
+    let init_container = json!({
+        "name": PROXY_INIT_CONTAINER,
+        "image": proxy.init_image,
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": {
+            "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
+            "privileged": true,
+            "runAsNonRoot": false,
+            "runAsUser": 0,
+        },
+        "env": [{"name": "PROXY_PORT", "value": port.to_string()}],
+    });
+    let mut sidecar = json!({
+        "name": PROXY_CONTAINER,
+        "image": proxy.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": [port_arg, log_arg],
+        "ports": [{"containerPort": port}],
+        "lifecycle": {"postStart": {"exec": {"command": ["/proxy", port_arg, "--probe", log_arg]}}},
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+            "privileged": false,
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+        },
+    });
+    if proxy.native_sidecar {
+        if let Some(obj) = sidecar.as_object_mut() {
+            obj.insert("restartPolicy".to_string(), Value::from("Always"));
+        }
+    }
+    Ok(ProxyPlan {
+        init_container,
+        sidecar,
+        native_sidecar: proxy.native_sidecar,
+    })
 }
 
 fn token_path(layout: TokenLayout) -> &'static str {
@@ -131,25 +242,42 @@ fn token_path(layout: TokenLayout) -> &'static str {
 fn token_plan(
     config: &Config,
     pod: &Pod,
-    audience: &str,
+    custom_endpoint: Option<&CustomTokenEndpoint>,
     expiration: i64,
 ) -> Result<TokenPlan, Rejection> {
     let (volume_name, mount_path) = match config.token_layout {
         TokenLayout::V1_6 => (v1_6_volume_name(pod)?, MOUNT_PATH),
         TokenLayout::V1_5 => (LEGACY_VOLUME_NAME.to_string(), LEGACY_MOUNT_PATH),
     };
-    let volume = json!({
-        "name": volume_name,
-        "projected": {
-            "sources": [{
-                "serviceAccountToken": {
-                    "path": token_path(config.token_layout),
-                    "audience": audience,
-                    "expirationSeconds": expiration,
-                }
-            }]
+    let audience = custom_endpoint.map_or(config.audience.as_str(), |c| c.audience.as_str());
+    let mut sources = vec![json!({
+        "serviceAccountToken": {
+            "path": token_path(config.token_layout),
+            "audience": audience,
+            "expirationSeconds": expiration,
         }
-    });
+    })];
+    match custom_endpoint.map(|c| &c.ca) {
+        Some(CaSource::ConfigMap(name)) => sources.push(json!({
+            "configMap": {
+                "name": name,
+                "items": [{"key": "ca.crt", "path": CA_PATH}],
+                "optional": false,
+            }
+        })),
+        Some(CaSource::ClusterTrustBundle {
+            signer_name,
+            label_selector,
+        }) => {
+            let mut bundle = json!({"signerName": signer_name, "path": CA_PATH, "optional": false});
+            if let (Some(selector), Some(obj)) = (label_selector, bundle.as_object_mut()) {
+                obj.insert("labelSelector".to_string(), selector.clone());
+            }
+            sources.push(json!({ "clusterTrustBundle": bundle }));
+        }
+        Some(CaSource::Data(_) | CaSource::None) | None => {}
+    }
+    let volume = json!({"name": volume_name, "projected": {"sources": sources}});
     Ok(TokenPlan {
         layout: config.token_layout,
         volume_name,

@@ -29,6 +29,44 @@ pub struct Settings {
     /// Where the token volume is mounted: `v1.6` (default) or the older `v1.5` layout.
     #[serde(default)]
     pub token_layout: Option<String>,
+    /// Image of the `azwi-proxy` sidecar.
+    #[serde(default)]
+    pub proxy_image: Option<String>,
+    /// Image of the `azwi-proxy-init` init container.
+    #[serde(default)]
+    pub proxy_init_image: Option<String>,
+    /// `--log-level` of the proxy.
+    #[serde(default)]
+    pub proxy_log_level: Option<String>,
+    /// Inject the proxy as a native sidecar (init container with `restartPolicy: Always`).
+    #[serde(default)]
+    pub use_native_sidecar: Option<bool>,
+    /// The custom token endpoint ("identity binding") feature, off unless configured.
+    #[serde(default)]
+    pub custom_token_endpoint: Option<CustomTokenEndpointSettings>,
+}
+
+/// `customTokenEndpoint` as the user writes it (upstream flags and env of spec §6.1, §6.3).
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomTokenEndpointSettings {
+    #[serde(default)]
+    pub annotation_suffix: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub token_proxy: String,
+    #[serde(default)]
+    pub sni_name: String,
+    #[serde(default)]
+    pub ca_data: String,
+    #[serde(default)]
+    pub ca_config_map_name: String,
+    #[serde(default)]
+    pub ca_cluster_trust_bundle_signer_name: String,
+    /// A Kubernetes LabelSelector, copied verbatim into the projected source.
+    #[serde(default)]
+    pub ca_cluster_trust_bundle_label_selector: Option<serde_json::Value>,
 }
 
 /// Where the projected token lives in the Pod (spec §4.3, §4.5 and §9).
@@ -48,6 +86,48 @@ pub struct Config {
     pub authority_host: String,
     pub audience: String,
     pub token_layout: TokenLayout,
+    pub proxy: ProxyConfig,
+    /// `None` when the custom token endpoint feature is off.
+    pub custom_token_endpoint: Option<CustomTokenEndpoint>,
+}
+
+pub const DEFAULT_PROXY_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0";
+pub const DEFAULT_PROXY_INIT_IMAGE: &str =
+    "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0";
+pub const DEFAULT_PROXY_LOG_LEVEL: &str = "info";
+/// The levels upstream can pass to the proxy (spec §4.6).
+pub const PROXY_LOG_LEVELS: &[&str] = &["all", "trace", "debug", "info", "warning"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyConfig {
+    pub image: String,
+    pub init_image: String,
+    pub log_level: String,
+    pub native_sidecar: bool,
+}
+
+/// The validated custom token endpoint configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomTokenEndpoint {
+    /// `azure.workload.identity/use-<suffix>`, the per-Pod trigger.
+    pub annotation_key: String,
+    pub audience: String,
+    pub token_proxy: String,
+    pub sni_name: String,
+    pub ca: CaSource,
+}
+
+/// How the token endpoint's CA reaches the Pod; at most one source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaSource {
+    None,
+    /// Inline PEM, injected as `AZURE_KUBERNETES_CA_DATA`; no projected file.
+    Data(String),
+    ConfigMap(String),
+    ClusterTrustBundle {
+        signer_name: String,
+        label_selector: Option<serde_json::Value>,
+    },
 }
 
 /// Cloud names accepted by `azureEnvironment` and their authority hosts (spec §6.2).
@@ -88,12 +168,23 @@ fn accepted_clouds() -> String {
 impl Settings {
     /// Parses settings JSON; the error names the offending key or type.
     pub fn from_json(raw: &str) -> Result<Settings, String> {
-        serde_json::from_str(raw).map_err(|e| {
+        let unreadable = |e: serde_json::Error| {
             format!(
                 "the settings could not be read: {e}. Accepted settings: defaultTenantId (required), \
-                 azureEnvironment, authorityHost, audience, tokenLayout."
+                 azureEnvironment, authorityHost, audience, tokenLayout, proxyImage, \
+                 proxyInitImage, proxyLogLevel, useNativeSidecar, customTokenEndpoint."
             )
-        })
+        };
+        match serde_json::from_str::<serde_json::Value>(raw).map_err(unreadable)? {
+            serde_json::Value::Null => Ok(Settings::default()),
+            object @ serde_json::Value::Object(_) => {
+                serde_json::from_value(object).map_err(unreadable)
+            }
+            _ => Err(
+                "the settings must be a JSON object, e.g. {\"defaultTenantId\": \"<tenant-id>\"}"
+                    .to_string(),
+            ),
+        }
     }
 }
 
@@ -146,8 +237,147 @@ impl Config {
             authority_host,
             audience,
             token_layout,
+            proxy: proxy_config(settings)?,
+            custom_token_endpoint: match &settings.custom_token_endpoint {
+                Some(cte) => custom_token_endpoint(cte)?,
+                None => None,
+            },
         })
     }
+}
+
+fn non_empty(name: &str, value: Option<&str>, default: &str) -> Result<String, String> {
+    match value {
+        None => Ok(default.to_string()),
+        Some(v) if v.trim().is_empty() => Err(format!(
+            "{name} must not be empty: remove it to use the default \"{default}\""
+        )),
+        Some(v) => Ok(v.to_string()),
+    }
+}
+
+fn proxy_config(settings: &Settings) -> Result<ProxyConfig, String> {
+    let log_level = non_empty(
+        "proxyLogLevel",
+        settings.proxy_log_level.as_deref(),
+        DEFAULT_PROXY_LOG_LEVEL,
+    )?;
+    if !PROXY_LOG_LEVELS.contains(&log_level.as_str()) {
+        return Err(format!(
+            "proxyLogLevel \"{log_level}\" is not supported. Accepted values: {}",
+            PROXY_LOG_LEVELS.join(", ")
+        ));
+    }
+    Ok(ProxyConfig {
+        image: non_empty(
+            "proxyImage",
+            settings.proxy_image.as_deref(),
+            DEFAULT_PROXY_IMAGE,
+        )?,
+        init_image: non_empty(
+            "proxyInitImage",
+            settings.proxy_init_image.as_deref(),
+            DEFAULT_PROXY_INIT_IMAGE,
+        )?,
+        log_level,
+        native_sidecar: settings.use_native_sidecar.unwrap_or(true),
+    })
+}
+
+/// Mirrors upstream's start-up checks of the feature (spec §6.3).
+fn custom_token_endpoint(
+    cte: &CustomTokenEndpointSettings,
+) -> Result<Option<CustomTokenEndpoint>, String> {
+    let (suffix, audience) = (cte.annotation_suffix.as_str(), cte.audience.as_str());
+    match (suffix.is_empty(), audience.is_empty()) {
+        (true, true) => return Ok(None),
+        (false, false) => {}
+        _ => {
+            return Err(
+                "customTokenEndpoint.annotationSuffix and customTokenEndpoint.audience \
+                 must be set together: set both to enable the custom token endpoint, or neither to \
+                 disable it"
+                    .to_string(),
+            );
+        }
+    }
+    if audience.eq_ignore_ascii_case(DEFAULT_AUDIENCE) {
+        return Err(format!(
+            "customTokenEndpoint.audience must differ from \"{DEFAULT_AUDIENCE}\" (compared \
+             ignoring case): set the audience your token endpoint expects"
+        ));
+    }
+    let annotation_key = format!("azure.workload.identity/use-{suffix}");
+    let name = format!("use-{}", suffix.to_lowercase());
+    if !is_qualified_name_part(&name) {
+        return Err(format!(
+            "customTokenEndpoint.annotationSuffix \"{suffix}\" makes the annotation key \
+             \"{annotation_key}\", which is not a valid Kubernetes qualified name: after \
+             \"azure.workload.identity/\" it must be at most 63 characters of letters, digits, \
+             '-', '_' or '.', starting and ending with a letter or digit"
+        ));
+    }
+    let sources = [
+        !cte.ca_data.is_empty(),
+        !cte.ca_config_map_name.is_empty(),
+        !cte.ca_cluster_trust_bundle_signer_name.is_empty(),
+    ];
+    if sources.iter().filter(|set| **set).count() > 1 {
+        return Err(
+            "customTokenEndpoint: set at most one of caData, caConfigMapName and \
+             caClusterTrustBundleSignerName; they are alternative ways to deliver the same CA"
+                .to_string(),
+        );
+    }
+    let label_selector = match &cte.ca_cluster_trust_bundle_label_selector {
+        None | Some(serde_json::Value::Null) => None,
+        Some(selector @ serde_json::Value::Object(_)) => Some(selector.clone()),
+        Some(_) => {
+            return Err("customTokenEndpoint.caClusterTrustBundleLabelSelector must be a \
+                 Kubernetes LabelSelector object, e.g. {\"matchLabels\": {\"example.com/ca\": \"true\"}}"
+                .to_string());
+        }
+    };
+    if label_selector.is_some() && cte.ca_cluster_trust_bundle_signer_name.is_empty() {
+        return Err(
+            "customTokenEndpoint.caClusterTrustBundleLabelSelector needs \
+             customTokenEndpoint.caClusterTrustBundleSignerName: set the signer of the \
+             ClusterTrustBundles to select"
+                .to_string(),
+        );
+    }
+    let ca = if !cte.ca_data.is_empty() {
+        CaSource::Data(cte.ca_data.clone())
+    } else if !cte.ca_config_map_name.is_empty() {
+        CaSource::ConfigMap(cte.ca_config_map_name.clone())
+    } else if !cte.ca_cluster_trust_bundle_signer_name.is_empty() {
+        CaSource::ClusterTrustBundle {
+            signer_name: cte.ca_cluster_trust_bundle_signer_name.clone(),
+            label_selector,
+        }
+    } else {
+        CaSource::None
+    };
+    Ok(Some(CustomTokenEndpoint {
+        annotation_key,
+        audience: audience.to_string(),
+        token_proxy: cte.token_proxy.clone(),
+        sni_name: cte.sni_name.clone(),
+        ca,
+    }))
+}
+
+/// The name part of a Kubernetes qualified name: 1 to 63 characters of `[A-Za-z0-9_.-]`,
+/// beginning and ending with a letter or digit.
+fn is_qualified_name_part(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    (1..=63).contains(&bytes.len())
+        && edge_ok(bytes.first())
+        && edge_ok(bytes.last())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn resolve_authority_host(
@@ -186,5 +416,249 @@ fn resolve_authority_host(
                 accepted_clouds()
             )),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(raw: &str) -> Result<Config, String> {
+        Settings::from_json(raw).and_then(|s| Config::from_settings(&s))
+    }
+
+    const T: &str = "00000000-0000-0000-0000-000000000001";
+
+    #[test]
+    fn resolves_the_cloud_table_case_insensitively() {
+        let cases = [
+            (None, "https://login.microsoftonline.com/"),
+            (
+                Some("AzurePublicCloud"),
+                "https://login.microsoftonline.com/",
+            ),
+            (Some("AzureCloud"), "https://login.microsoftonline.com/"),
+            (
+                Some("azurepubliccloud"),
+                "https://login.microsoftonline.com/",
+            ),
+            (Some("AZURECLOUD"), "https://login.microsoftonline.com/"),
+            (
+                Some("AzureUSGovernmentCloud"),
+                "https://login.microsoftonline.us/",
+            ),
+            (
+                Some("AzureUSGovernment"),
+                "https://login.microsoftonline.us/",
+            ),
+            (
+                Some("azureusgovernment"),
+                "https://login.microsoftonline.us/",
+            ),
+            (Some("AzureChinaCloud"), "https://login.chinacloudapi.cn/"),
+            (
+                Some("AzureGermanCloud"),
+                "https://login.microsoftonline.de/",
+            ),
+        ];
+        for (env, host) in cases {
+            let raw = match env {
+                Some(e) => format!(r#"{{"defaultTenantId": "{T}", "azureEnvironment": "{e}"}}"#),
+                None => format!(r#"{{"defaultTenantId": "{T}"}}"#),
+            };
+            assert_eq!(
+                config(&raw).map(|c| c.authority_host),
+                Ok(host.to_string()),
+                "{env:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn custom_token_endpoint_is_off_unless_configured() {
+        for raw in [
+            r#"{"defaultTenantId": "x"}"#,
+            r#"{"defaultTenantId": "x", "customTokenEndpoint": {}}"#,
+            r#"{"defaultTenantId": "x", "customTokenEndpoint": null}"#,
+            r#"{"defaultTenantId": "x", "customTokenEndpoint": {"tokenProxy": "https://p"}}"#,
+        ] {
+            assert_eq!(
+                config(raw).map(|c| c.custom_token_endpoint),
+                Ok(None),
+                "{raw}"
+            );
+        }
+        let ca = |cte: &str| {
+            config(&format!(
+                r#"{{"defaultTenantId": "x", "customTokenEndpoint": {{"annotationSuffix": "b", "audience": "api://x"{cte}}}}}"#
+            ))
+            .map(|c| c.custom_token_endpoint.map(|e| e.ca))
+        };
+        assert_eq!(ca(""), Ok(Some(CaSource::None)));
+        assert_eq!(
+            ca(r#", "caData": "pem""#),
+            Ok(Some(CaSource::Data("pem".to_string())))
+        );
+        assert_eq!(
+            ca(r#", "caConfigMapName": "cm""#),
+            Ok(Some(CaSource::ConfigMap("cm".to_string())))
+        );
+        assert_eq!(
+            ca(r#", "caClusterTrustBundleSignerName": "s""#),
+            Ok(Some(CaSource::ClusterTrustBundle {
+                signer_name: "s".to_string(),
+                label_selector: None
+            }))
+        );
+    }
+
+    #[test]
+    fn qualified_name_rule() {
+        let cases = [
+            ("use-b", true),
+            ("use-my.binding_1", true),
+            ("use-", false),
+            ("use-b.", false),
+            ("use-b/c", false),
+            ("use-é", false),
+            ("", false),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(is_qualified_name_part(name), expected, "{name}");
+        }
+        assert!(is_qualified_name_part(&"a".repeat(63)));
+        assert!(!is_qualified_name_part(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn resolves_defaults() {
+        assert_eq!(
+            config(&format!(r#"{{"defaultTenantId": " {T} "}}"#)),
+            Ok(Config {
+                default_tenant_id: T.to_string(),
+                authority_host: "https://login.microsoftonline.com/".to_string(),
+                audience: "api://AzureADTokenExchange".to_string(),
+                token_layout: TokenLayout::V1_6,
+                proxy: ProxyConfig {
+                    image: DEFAULT_PROXY_IMAGE.to_string(),
+                    init_image: DEFAULT_PROXY_INIT_IMAGE.to_string(),
+                    log_level: "info".to_string(),
+                    native_sidecar: true,
+                },
+                custom_token_endpoint: None,
+            })
+        );
+        assert_eq!(
+            config(&format!(
+                r#"{{"defaultTenantId": "{T}", "azureEnvironment": "AzureChinaCloud",
+                    "authorityHost": "https://login.example.test/adfs", "audience": "custom",
+                    "tokenLayout": "v1.5", "proxyImage": "registry.local/proxy:v1",
+                    "proxyInitImage": "registry.local/proxy-init:v1", "proxyLogLevel": "debug",
+                    "useNativeSidecar": false,
+                    "customTokenEndpoint": {{"annotationSuffix": "Binding", "audience": "api://custom",
+                        "tokenProxy": "https://proxy.local:8443", "sniName": "sni.local",
+                        "caClusterTrustBundleSignerName": "example.com/signer",
+                        "caClusterTrustBundleLabelSelector": {{"matchLabels": {{"a": "b"}}}}}}}}"#
+            )),
+            Ok(Config {
+                default_tenant_id: T.to_string(),
+                authority_host: "https://login.example.test/adfs".to_string(),
+                audience: "custom".to_string(),
+                token_layout: TokenLayout::V1_5,
+                proxy: ProxyConfig {
+                    image: "registry.local/proxy:v1".to_string(),
+                    init_image: "registry.local/proxy-init:v1".to_string(),
+                    log_level: "debug".to_string(),
+                    native_sidecar: false,
+                },
+                custom_token_endpoint: Some(CustomTokenEndpoint {
+                    annotation_key: "azure.workload.identity/use-Binding".to_string(),
+                    audience: "api://custom".to_string(),
+                    token_proxy: "https://proxy.local:8443".to_string(),
+                    sni_name: "sni.local".to_string(),
+                    ca: CaSource::ClusterTrustBundle {
+                        signer_name: "example.com/signer".to_string(),
+                        label_selector: Some(serde_json::json!({"matchLabels": {"a": "b"}})),
+                    },
+                }),
+            })
+        );
+        assert_eq!(
+            config(&format!(
+                r#"{{"defaultTenantId": "{T}", "azureEnvironment": "AzureStackCloud", "authorityHost": "https://adfs.local/"}}"#
+            ))
+            .map(|c| c.authority_host),
+            Ok("https://adfs.local/".to_string())
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_settings_with_a_message_that_names_the_setting() {
+        let cases = [
+            ("{}", "defaultTenantId is required"),
+            (r#"{"defaultTenantId": ""}"#, "defaultTenantId is required"),
+            (
+                r#"{"defaultTenantId": "  "}"#,
+                "defaultTenantId is required",
+            ),
+            (
+                r#"{"defaultTenantId": null}"#,
+                "defaultTenantId is required",
+            ),
+            (
+                r#"{"defaultTenantId": 5}"#,
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"{"defaultTenantID": "x"}"#,
+                "unknown field `defaultTenantID`",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "azureTenantID": "x"}"#,
+                "unknown field `azureTenantID`",
+            ),
+            (r#"[]"#, "the settings must be a JSON object"),
+            (r#""x""#, "the settings must be a JSON object"),
+            (r#"{"#, "the settings could not be read"),
+            ("null", "defaultTenantId is required"),
+            (
+                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureMoonCloud"}"#,
+                "azureEnvironment \"AzureMoonCloud\" is not a known Azure cloud. Accepted values (case-insensitive): AzurePublicCloud, AzureCloud, AzureUSGovernmentCloud, AzureUSGovernment, AzureChinaCloud, AzureGermanCloud. For Azure Stack or an air-gapped cloud, set authorityHost.",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureMoonCloud", "authorityHost": "https://a/"}"#,
+                "azureEnvironment \"AzureMoonCloud\" is not a known Azure cloud",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureStackCloud"}"#,
+                "AzureStackCloud needs authorityHost",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "authorityHost": ""}"#,
+                "authorityHost must not be empty",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "authorityHost": "login.microsoftonline.com"}"#,
+                "authorityHost \"login.microsoftonline.com\" is not an https URL",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "audience": ""}"#,
+                "audience must not be empty",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "tokenLayout": "v2"}"#,
+                "tokenLayout \"v2\" is not supported. Accepted values: \"v1.6\"",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "tokenLayout": "V1.5"}"#,
+                "tokenLayout \"V1.5\" is not supported",
+            ),
+        ];
+        for (raw, expected) in cases {
+            match config(raw) {
+                Ok(c) => panic!("{raw} was accepted as {c:?}"),
+                Err(message) => assert!(message.contains(expected), "{raw}: {message}"),
+            }
+        }
     }
 }

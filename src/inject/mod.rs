@@ -1,9 +1,11 @@
 //! The mutation: pure edits of the Pod's raw JSON that carry out a `Plan`. Only the paths the
-//! spec names are touched (container `env` and `volumeMounts`, `spec.volumes`); everything else
+//! spec names are touched (the proxy containers, container `env` and `volumeMounts`,
+//! `spec.volumes`); everything else
 //! stays as it was. The Pod was checked by `pod::Pod::read` before planning, so every path
 //! edited here has the expected type; a path of another type is left alone.
 
 mod env;
+mod proxy;
 mod token;
 
 use serde_json::{Map, Value};
@@ -16,7 +18,10 @@ pub fn apply(plan: &Plan, pod: &mut Value) -> bool {
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
         return false;
     };
-    let mut changed = false;
+    let mut changed = match &plan.proxy {
+        Some(proxy_plan) => proxy::insert(spec, proxy_plan),
+        None => false,
+    };
     for list in MUTATED_LISTS {
         for container in containers_mut(spec, list) {
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
