@@ -220,10 +220,8 @@ fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Rejection> {
             "runAsNonRoot": true,
         },
     });
-    if proxy.native_sidecar {
-        if let Some(obj) = sidecar.as_object_mut() {
-            obj.insert("restartPolicy".to_string(), Value::from("Always"));
-        }
+    if let (true, Some(obj)) = (proxy.native_sidecar, sidecar.as_object_mut()) {
+        obj.insert("restartPolicy".to_string(), Value::from("Always"));
     }
     Ok(ProxyPlan {
         init_container,

@@ -12,22 +12,22 @@ use crate::plan::{PROXY_CONTAINER, PROXY_INIT_CONTAINER, ProxyPlan};
 
 pub fn insert(spec: &mut Map<String, Value>, proxy: &ProxyPlan) -> bool {
     let mut changed = false;
-    if let Some(init) = list_mut(spec, "initContainers") {
-        if !has_named(init, PROXY_INIT_CONTAINER) {
-            init.push(proxy.init_container.clone());
-            changed = true;
-        }
+    if let Some(init) = list_mut(spec, "initContainers")
+        && !has_named(init, PROXY_INIT_CONTAINER)
+    {
+        init.push(proxy.init_container.clone());
+        changed = true;
     }
     let target = if proxy.native_sidecar {
         "initContainers"
     } else {
         "containers"
     };
-    if let Some(list) = list_mut(spec, target) {
-        if !has_named(list, PROXY_CONTAINER) {
-            list.insert(0, proxy.sidecar.clone());
-            changed = true;
-        }
+    if let Some(list) = list_mut(spec, target)
+        && !has_named(list, PROXY_CONTAINER)
+    {
+        list.insert(0, proxy.sidecar.clone());
+        changed = true;
     }
     changed
 }
