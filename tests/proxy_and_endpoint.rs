@@ -413,7 +413,15 @@ fn custom_token_endpoint_pods() {
         v
     };
     // (case, customTokenEndpoint extra settings, annotation value, expected extra env, audience, extra sources)
-    let cases: Vec<(&str, Value, &str, Vec<(&str, &str)>, &str, Vec<Value>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Value,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        &'a str,
+        Vec<Value>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "no CA",
             json!({}),
