@@ -43,16 +43,29 @@ pub fn malformed(pod: &PodRef, detail: String) -> Rejection {
     ))
 }
 
+/// The text of Kubewarden's host when the object does not exist.
+const HOST_NOT_FOUND: &str = "Cannot find v1/ServiceAccount named";
+
 pub fn service_account_unavailable(pod: &PodRef, sa_name: &str, error: &str) -> Rejection {
     let ns = &pod.namespace;
-    Rejection(format!(
-        "azure-workload-identity: ServiceAccount \"{ns}/{sa_name}\" used by Pod \"{pod}\" was not \
-         found or could not be read ({error}). Create it and annotate it with the identity's client \
-         ID (kubectl create serviceaccount -n {ns} {sa_name} && kubectl annotate serviceaccount -n \
-         {ns} {sa_name} {CLIENT_ID_ANNOTATION}=<client-id>), or set spec.serviceAccountName to an \
-         existing ServiceAccount. If it exists, allow the policy-server's ServiceAccount to get \
-         serviceaccounts (see the README, RBAC)"
-    ))
+    let create = format!(
+        "kubectl create serviceaccount -n {ns} {sa_name} && kubectl annotate serviceaccount -n \
+         {ns} {sa_name} {CLIENT_ID_ANNOTATION}=<client-id>"
+    );
+    Rejection(if error.contains(HOST_NOT_FOUND) {
+        format!(
+            "azure-workload-identity: ServiceAccount \"{ns}/{sa_name}\" used by Pod \"{pod}\" was \
+             not found ({error}). Create it and annotate it with the identity's client ID \
+             ({create}), or set spec.serviceAccountName to an existing ServiceAccount"
+        )
+    } else {
+        format!(
+            "azure-workload-identity: ServiceAccount \"{ns}/{sa_name}\" used by Pod \"{pod}\" could \
+             not be read ({error}). If the policy-server is not allowed to read it, grant its \
+             ServiceAccount \"get\" on serviceaccounts (see the README, RBAC); if it does not \
+             exist, create it ({create})"
+        )
+    })
 }
 
 /// Why the ServiceAccount has no usable client id.

@@ -97,15 +97,15 @@ pub fn plan(
     sa_name: &str,
     sa: &ServiceAccount,
 ) -> Result<Plan, Rejection> {
-    let skip = skip_containers(pod.annotation(SKIP_CONTAINERS_ANNOTATION)?);
-    let containers = pod.all_containers()?;
+    let skip = skip_containers(pod.annotation(SKIP_CONTAINERS_ANNOTATION));
 
     // Project rule (spec §5): a usable client id is required, unless every container the
     // policy mutates already gives AZURE_CLIENT_ID a value itself.
     let client_id = match client_id(sa) {
         Ok(id) => Some(id),
         Err(problem) => {
-            let all_set = containers
+            let all_set = pod
+                .containers
                 .iter()
                 .filter(|c| !skip.iter().any(|s| s == c.name))
                 .all(|c| c.sets_env(AZURE_CLIENT_ID));
@@ -127,14 +127,14 @@ pub fn plan(
     };
 
     let expiration = token_expiration(
-        pod.annotation(expiration::ANNOTATION)?,
+        pod.annotation(expiration::ANNOTATION),
         sa.annotation(expiration::ANNOTATION),
     )
     .map_err(|e| messages::token_expiration(&pod.reference, sa_name, &e))?;
 
     let custom_endpoint = match &config.custom_token_endpoint {
         Some(cte) => pod
-            .annotation(&cte.annotation_key)?
+            .annotation(&cte.annotation_key)
             .filter(|v| v.eq_ignore_ascii_case("true"))
             .map(|_| cte),
         None => None,
@@ -184,7 +184,7 @@ fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Rejection> {
     if pod.host_network() {
         return Err(messages::proxy_on_host_network(&pod.reference));
     }
-    let port = match pod.annotation(PROXY_PORT_ANNOTATION)? {
+    let port = match pod.annotation(PROXY_PORT_ANNOTATION) {
         None => DEFAULT_PROXY_PORT,
         Some(raw) => {
             go_int::parse_int(raw, 32).map_err(|e| messages::proxy_port(&pod.reference, raw, &e))?
@@ -291,7 +291,7 @@ fn token_plan(
 fn v1_6_volume_name(pod: &Pod) -> Result<String, Rejection> {
     let computed = volume_name(&pod.hash_input());
     let names = pod
-        .volumes()?
+        .volumes
         .iter()
         .filter_map(|v| v.get("name").and_then(Value::as_str));
     let mut existing = None;

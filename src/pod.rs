@@ -91,11 +91,15 @@ pub struct Pod<'a> {
     metadata: Option<&'a Map<String, Value>>,
     annotations: Option<&'a Map<String, Value>>,
     pub spec: &'a Map<String, Value>,
+    /// Init containers, then containers: the order in which they are mutated.
+    pub containers: Vec<Container<'a>>,
+    pub volumes: &'a [Value],
 }
 
 impl<'a> Pod<'a> {
-    /// Checks the parts of the Pod the policy reads or edits. `namespace` is the request's
-    /// namespace, where the ServiceAccount is looked up.
+    /// Checks the parts of the Pod the policy reads or edits, before anything else happens
+    /// (upstream decodes the Pod first, spec §3 step 1). `namespace` is the request's namespace,
+    /// where the ServiceAccount is looked up.
     pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, Rejection> {
         let fallback = PodRef {
             namespace: namespace.to_string(),
@@ -147,11 +151,53 @@ impl<'a> Pod<'a> {
                 ));
             }
         };
+        for (key, what) in [("labels", "label"), ("annotations", "annotation")] {
+            let map = match metadata {
+                Some(meta) => opt_object(meta, key, "metadata")
+                    .map_err(|e| messages::malformed(&reference, e))?,
+                None => None,
+            };
+            // null reads as "" (as Go decodes it into map[string]string)
+            if let Some((name, value)) = map
+                .into_iter()
+                .flatten()
+                .find(|(_, v)| !(v.is_string() || v.is_null()))
+            {
+                return Err(messages::malformed(
+                    &reference,
+                    format!(
+                        "{what} \"{name}\" must be a string, found {}",
+                        kind_of(value)
+                    ),
+                ));
+            }
+        }
+        let mut containers = Vec::new();
+        for list in MUTATED_LISTS {
+            let items =
+                opt_list(spec, list, "spec").map_err(|e| messages::malformed(&reference, e))?;
+            for (i, item) in items.iter().enumerate() {
+                containers.push(
+                    Container::read(item, &format!("spec.{list}[{i}]"))
+                        .map_err(|e| messages::malformed(&reference, e))?,
+                );
+            }
+        }
+        let volumes =
+            opt_list(spec, "volumes", "spec").map_err(|e| messages::malformed(&reference, e))?;
+        if let Some((i, v)) = volumes.iter().enumerate().find(|(_, v)| !v.is_object()) {
+            return Err(messages::malformed(
+                &reference,
+                format!("spec.volumes[{i}] must be an object, found {}", kind_of(v)),
+            ));
+        }
         Ok(Pod {
             reference,
             metadata,
             annotations,
             spec,
+            containers,
+            volumes,
         })
     }
 
@@ -170,18 +216,13 @@ impl<'a> Pod<'a> {
         }
     }
 
-    /// A Pod annotation; a non-string value is a rejection that names the annotation.
-    pub fn annotation(&self, key: &str) -> Result<Option<&'a str>, Rejection> {
+    /// A Pod annotation (every annotation value was checked to be a string or null; null reads
+    /// as "", as Go decodes it).
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
         match self.annotations.and_then(|a| a.get(key)) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(messages::malformed(
-                &self.reference,
-                format!(
-                    "annotation \"{key}\" must be a string, found {}",
-                    kind_of(other)
-                ),
-            )),
+            Some(Value::String(s)) => Some(s),
+            Some(_) => Some(""),
+            None => None,
         }
     }
 
@@ -201,41 +242,6 @@ impl<'a> Pod<'a> {
 
     pub fn host_network(&self) -> bool {
         self.spec.get("hostNetwork") == Some(&Value::Bool(true))
-    }
-
-    /// The containers of one list (`initContainers` or `containers`), checked: each must be an
-    /// object whose `name`, `env` and `volumeMounts` have the right types.
-    pub fn containers(&self, list: &str) -> Result<Vec<Container<'a>>, Rejection> {
-        let items = opt_list(self.spec, list, "spec")
-            .map_err(|e| messages::malformed(&self.reference, e))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| Container::read(item, &format!("spec.{list}[{i}]")))
-            .collect::<Result<_, _>>()
-            .map_err(|e| messages::malformed(&self.reference, e))
-    }
-
-    /// Both mutated lists, init containers first.
-    pub fn all_containers(&self) -> Result<Vec<Container<'a>>, Rejection> {
-        let mut all = self.containers(MUTATED_LISTS[0])?;
-        all.extend(self.containers(MUTATED_LISTS[1])?);
-        Ok(all)
-    }
-
-    /// `spec.volumes`, checked to be a list of objects.
-    pub fn volumes(&self) -> Result<&'a [Value], Rejection> {
-        let volumes = opt_list(self.spec, "volumes", "spec")
-            .map_err(|e| messages::malformed(&self.reference, e))?;
-        for (i, v) in volumes.iter().enumerate() {
-            if !v.is_object() {
-                return Err(messages::malformed(
-                    &self.reference,
-                    format!("spec.volumes[{i}] must be an object, found {}", kind_of(v)),
-                ));
-            }
-        }
-        Ok(volumes)
     }
 }
 

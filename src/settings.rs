@@ -5,6 +5,7 @@
 //! `validate_settings` and the request path go through it, so they can never disagree.
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// The default audience of the projected service-account token (spec §6.1).
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -168,24 +169,51 @@ fn accepted_clouds() -> String {
 impl Settings {
     /// Parses settings JSON; the error names the offending key or type.
     pub fn from_json(raw: &str) -> Result<Settings, String> {
-        let unreadable = |e: serde_json::Error| {
-            format!(
-                "the settings could not be read: {e}. Accepted settings: defaultTenantId (required), \
-                 azureEnvironment, authorityHost, audience, tokenLayout, proxyImage, \
-                 proxyInitImage, proxyLogLevel, useNativeSidecar, customTokenEndpoint."
-            )
-        };
-        match serde_json::from_str::<serde_json::Value>(raw).map_err(unreadable)? {
-            serde_json::Value::Null => Ok(Settings::default()),
-            object @ serde_json::Value::Object(_) => {
-                serde_json::from_value(object).map_err(unreadable)
-            }
-            _ => Err(
+        match serde_json::from_str::<Value>(raw) {
+            Err(e) => Err(format!("the settings are not valid JSON: {e}")),
+            Ok(Value::Null) => Ok(Settings::default()),
+            Ok(Value::Object(object)) => from_object::<Settings>(object, "").map_err(|e| {
+                format!(
+                    "{e}. Accepted settings: defaultTenantId (required), azureEnvironment, \
+                     authorityHost, audience, tokenLayout, proxyImage, proxyInitImage, \
+                     proxyLogLevel, useNativeSidecar, customTokenEndpoint"
+                )
+            }),
+            Ok(_) => Err(
                 "the settings must be a JSON object, e.g. {\"defaultTenantId\": \"<tenant-id>\"}"
                     .to_string(),
             ),
         }
     }
+}
+
+/// Deserialises a settings object; on failure the error names the setting (`prefix` + key)
+/// that is unknown or has the wrong type, which serde's own message does not.
+fn from_object<T: serde::de::DeserializeOwned>(
+    object: Map<String, Value>,
+    prefix: &str,
+) -> Result<T, String> {
+    let whole = match serde_json::from_value::<T>(Value::Object(object.clone())) {
+        Ok(settings) => return Ok(settings),
+        Err(e) => e.to_string(),
+    };
+    for (key, value) in object {
+        let name = format!("{prefix}{key}");
+        let single = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
+        if let Err(e) = serde_json::from_value::<T>(single) {
+            return Err(match (key.as_str(), value) {
+                ("customTokenEndpoint", Value::Object(nested)) => {
+                    match from_object::<CustomTokenEndpointSettings>(nested, "customTokenEndpoint.")
+                    {
+                        Err(nested_error) => nested_error,
+                        Ok(_) => format!("setting {name}: {e}"),
+                    }
+                }
+                _ => format!("setting {name}: {e}"),
+            });
+        }
+    }
+    Err(whole)
 }
 
 impl Config {
@@ -619,7 +647,7 @@ mod tests {
             ),
             (r#"[]"#, "the settings must be a JSON object"),
             (r#""x""#, "the settings must be a JSON object"),
-            (r#"{"#, "the settings could not be read"),
+            (r#"{"#, "the settings are not valid JSON"),
             ("null", "defaultTenantId is required"),
             (
                 r#"{"defaultTenantId": "x", "azureEnvironment": "AzureMoonCloud"}"#,
