@@ -7,11 +7,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip1
 CRATE_WASM := target/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
-POLICY_HOST := $(CARGO) run --quiet --release -p policy-host --bin policy-run --
+POLICY_HOST := $(CARGO) run --quiet --locked -p policy-host --bin policy-run --
 
 EXAMPLE_REQUEST := test_data/request-labelled-pod.json
 EXAMPLE_SA := test_data/sa-workload.json
-EXAMPLE_SETTINGS := {"defaultTenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47"}
+EXAMPLE_SETTINGS := $(shell cat test_data/settings-default.json)
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
 .PHONY: setup
@@ -42,7 +42,7 @@ unit-tests: setup
 
 .PHONY: wasm-tests
 wasm-tests: policy.wasm
-	POLICY_WASM=$(CURDIR)/policy.wasm $(CARGO) test --locked --release -p policy-host
+	POLICY_WASM=$(CURDIR)/policy.wasm $(CARGO) test --locked -p policy-host
 
 .PHONY: test
 test: fmt-check lint unit-tests wasm-tests

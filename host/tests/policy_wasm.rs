@@ -1,0 +1,352 @@
+//! Tests of the built artifact: `policy.wasm` run through wapc + wasmtime-provider (the engine
+//! Kubewarden's host is built on) with a fake cluster. Any host call other than
+//! `kubernetes/get_resource` for a `v1/ServiceAccount` is a violation and fails the test, and
+//! every request makes at most one host call.
+//!
+//! The module is taken from `POLICY_WASM` (set by `make wasm-tests`), else `../policy.wasm`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use policy_host::{FakeCluster, PolicyHost};
+use serde_json::{Value, json};
+
+fn data(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../test_data")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn compiled() -> &'static PolicyHost {
+    static HOST: OnceLock<PolicyHost> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let path = std::env::var_os("POLICY_WASM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policy.wasm"));
+        PolicyHost::load(&path, FakeCluster::new()).unwrap_or_else(|e| {
+            panic!(
+                "cannot load {} (run `make policy.wasm`): {e}",
+                path.display()
+            )
+        })
+    })
+}
+
+/// A host over the compiled module, serving these ServiceAccounts.
+fn host(service_accounts: &[Value]) -> PolicyHost {
+    let cluster = service_accounts.iter().fold(FakeCluster::new(), |c, sa| {
+        c.with_service_account(sa.clone())
+    });
+    compiled()
+        .with_cluster(cluster)
+        .unwrap_or_else(|e| panic!("cannot instantiate: {e}"))
+}
+
+/// Evaluates and checks the host-call rules: no violation, at most one lookup.
+fn evaluate(host: &PolicyHost, request: &Value, settings: &Value) -> Value {
+    let response = host
+        .validate(request, settings)
+        .unwrap_or_else(|e| panic!("validate returned an error (would be a 500): {e}"));
+    assert_eq!(
+        host.violations(),
+        Vec::<String>::new(),
+        "host-call violations"
+    );
+    assert!(
+        host.host_calls().len() <= 1,
+        "more than one host call: {:?}",
+        host.host_calls()
+    );
+    response
+}
+
+fn lookups(host: &PolicyHost) -> Vec<(String, String)> {
+    host.host_calls()
+        .iter()
+        .map(|c| {
+            let field = |k: &str| {
+                c.payload
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (field("namespace"), field("name"))
+        })
+        .collect()
+}
+
+fn settings() -> Value {
+    data("settings-default.json")
+}
+
+fn with_object(request: &Value, object: Value) -> Value {
+    let mut r = request.clone();
+    if let Some(obj) = r.as_object_mut() {
+        obj.insert("object".to_string(), object);
+    }
+    r
+}
+
+#[test]
+fn speaks_protocol_v1() {
+    assert_eq!(compiled().protocol_version().ok().as_deref(), Some("v1"));
+}
+
+#[test]
+fn labelled_pod_is_mutated_exactly() {
+    let host = host(&[data("sa-workload.json")]);
+    let response = evaluate(&host, &data("request-labelled-pod.json"), &settings());
+    assert_eq!(
+        response,
+        json!({
+            "accepted": true,
+            "message": null,
+            "code": null,
+            "mutated_object": data("expected-labelled-pod.json"),
+            "audit_annotations": null,
+            "warnings": null,
+        })
+    );
+    assert_eq!(
+        lookups(&host),
+        vec![("default".to_string(), "workload-sa".to_string())]
+    );
+    assert_eq!(
+        host.host_calls().first().map(|c| c.payload.clone()),
+        Some(json!({
+            "api_version": "v1", "kind": "ServiceAccount", "name": "workload-sa",
+            "namespace": "default", "disable_cache": false, "field_masks": null,
+        }))
+    );
+}
+
+#[test]
+fn mutated_pod_is_accepted_unchanged_on_reinvocation() {
+    let host = host(&[data("sa-workload.json")]);
+    let request = with_object(
+        &data("request-labelled-pod.json"),
+        data("expected-labelled-pod.json"),
+    );
+    let response = evaluate(&host, &request, &settings());
+    assert_eq!(response.get("accepted"), Some(&json!(true)));
+    assert_eq!(response.get("mutated_object"), Some(&Value::Null));
+}
+
+#[test]
+fn unlabelled_pod_is_accepted_without_any_host_call() {
+    let host = host(&[data("sa-workload.json")]);
+    let response = evaluate(&host, &data("request-unlabelled-pod.json"), &settings());
+    assert_eq!(response.get("accepted"), Some(&json!(true)));
+    assert_eq!(response.get("mutated_object"), Some(&Value::Null));
+    assert_eq!(host.host_calls().len(), 0);
+}
+
+#[test]
+fn missing_service_account_is_rejected() {
+    let host = host(&[]);
+    let response = evaluate(&host, &data("request-labelled-pod.json"), &settings());
+    assert_eq!(response.get("accepted"), Some(&json!(false)));
+    let message = response
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    assert!(
+        message.starts_with(
+            "azure-workload-identity: ServiceAccount \"default/workload-sa\" used by Pod \
+             \"default/workload-app\" was not found ("
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("Cannot find v1/ServiceAccount named 'workload-sa'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("kubectl create serviceaccount -n default workload-sa"),
+        "{message}"
+    );
+    assert_eq!(
+        lookups(&host),
+        vec![("default".to_string(), "workload-sa".to_string())]
+    );
+}
+
+#[test]
+fn missing_client_id_is_rejected_with_the_fix() {
+    let host = host(&[data("sa-workload-no-client-id.json")]);
+    let response = evaluate(&host, &data("request-labelled-pod.json"), &settings());
+    assert_eq!(
+        response,
+        json!({
+            "accepted": false,
+            "message": "azure-workload-identity: ServiceAccount \"default/workload-sa\" used by Pod \
+                \"default/workload-app\" has no \"azure.workload.identity/client-id\" annotation, so \
+                AZURE_CLIENT_ID cannot be injected. Annotate the ServiceAccount with the client ID of \
+                the managed identity or app registration: kubectl annotate serviceaccount -n default \
+                workload-sa azure.workload.identity/client-id=<client-id>. Alternatively set \
+                AZURE_CLIENT_ID in the env of every container of the Pod",
+            "code": null,
+            "mutated_object": null,
+            "audit_annotations": null,
+            "warnings": null,
+        })
+    );
+}
+
+#[test]
+fn misspelt_client_id_is_named() {
+    let host = host(&[data("sa-workload-misspelt-client-id.json")]);
+    let response = evaluate(&host, &data("request-labelled-pod.json"), &settings());
+    let message = response
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    assert!(
+        message.contains(
+            "has no \"azure.workload.identity/client-id\" annotation, but has \
+             \"azure.workload.identity/client_id\", which looks like a misspelling of it"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn settings_are_validated() {
+    let host = compiled();
+    let cases = [
+        (settings(), json!({"valid": true, "message": null})),
+        (
+            json!({}),
+            json!({"valid": false, "message": "defaultTenantId is required: set it to the ID of the \
+                Microsoft Entra tenant used for ServiceAccounts that have no \
+                azure.workload.identity/tenant-id annotation (upstream chart value azureTenantID), \
+                e.g. {\"defaultTenantId\": \"00000000-0000-0000-0000-000000000000\"}"}),
+        ),
+    ];
+    for (input, expected) in cases {
+        let response = host
+            .validate_settings(&input)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(response, expected, "{input}");
+    }
+    for (input, part) in [
+        (
+            data("settings-invalid-environment.json"),
+            "azureEnvironment \"AzureMoonCloud\" is not a known Azure cloud",
+        ),
+        (
+            data("settings-unknown-key.json"),
+            "setting defaultTenantID: unknown field `defaultTenantID`",
+        ),
+        (
+            json!({"defaultTenantId": "t", "tokenLayout": "v1.4"}),
+            "tokenLayout \"v1.4\" is not supported",
+        ),
+        (json!([1]), "the settings must be a JSON object"),
+    ] {
+        let response = host
+            .validate_settings(&input)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(response.get("valid"), Some(&json!(false)), "{input}");
+        let message = response
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        assert!(message.contains(part), "{input}: {message}");
+    }
+}
+
+#[test]
+fn token_layout_v1_5_uses_the_old_paths() {
+    let host = host(&[data("sa-workload.json")]);
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
+        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
+    });
+    let request = with_object(&data("request-labelled-pod.json"), pod.clone());
+    let mut v15 = settings();
+    if let Some(obj) = v15.as_object_mut() {
+        obj.insert("tokenLayout".to_string(), json!("v1.5"));
+    }
+    let response = evaluate(&host, &request, &v15);
+    let mut expected = pod;
+    expected["spec"] = json!({
+        "serviceAccountName": "workload-sa",
+        "containers": [{
+            "name": "app", "image": "app",
+            "env": [
+                {"name": "AZURE_CLIENT_ID", "value": "5b2d8c1e-3f4a-4b6c-9d7e-0a1b2c3d4e5f"},
+                {"name": "AZURE_TENANT_ID", "value": "c0ffee00-1234-4abc-8def-0123456789ab"},
+                {"name": "AZURE_FEDERATED_TOKEN_FILE", "value": "/var/run/secrets/azure/tokens/azure-identity-token"},
+                {"name": "AZURE_AUTHORITY_HOST", "value": "https://login.microsoftonline.com/"},
+            ],
+            "volumeMounts": [{"name": "azure-identity-token", "mountPath": "/var/run/secrets/azure/tokens", "readOnly": true}],
+        }],
+        "volumes": [{"name": "azure-identity-token", "projected": {"sources": [{"serviceAccountToken": {
+            "path": "azure-identity-token", "audience": "api://AzureADTokenExchange", "expirationSeconds": 3600}}]}}],
+    });
+    assert_eq!(response.get("mutated_object"), Some(&expected));
+
+    // re-invocation in v1.5 mode changes nothing
+    host.clear_host_calls();
+    let again = evaluate(&host, &with_object(&request, expected), &v15);
+    assert_eq!(again.get("accepted"), Some(&json!(true)));
+    assert_eq!(again.get("mutated_object"), Some(&Value::Null));
+}
+
+#[test]
+fn proxy_pod_gets_both_proxy_containers() {
+    let host = host(&[data("sa-workload.json")]);
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"},
+                     "annotations": {"azure.workload.identity/inject-proxy-sidecar": "true"}},
+        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
+    });
+    let response = evaluate(
+        &host,
+        &with_object(&data("request-labelled-pod.json"), pod),
+        &settings(),
+    );
+    let names = |list: &str| -> Vec<String> {
+        response["mutated_object"]["spec"][list]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names("initContainers"), ["azwi-proxy", "azwi-proxy-init"]);
+    assert_eq!(names("containers"), ["app"]);
+    assert_eq!(
+        response["mutated_object"]["spec"]["initContainers"][0]["restartPolicy"],
+        json!("Always")
+    );
+}
+
+#[test]
+fn hostile_payloads_never_trap() {
+    let host = host(&[data("sa-workload.json")]);
+    for payload in [
+        &b""[..],
+        b"not json",
+        b"{}",
+        b"{\"request\": null}",
+        b"{\"request\": {\"operation\": \"CREATE\", \"kind\": {\"kind\": \"Pod\", \"version\": \"v1\"}, \
+           \"object\": {\"metadata\": {\"labels\": {\"azure.workload.identity/use\": \"true\"}}, \"spec\": 5}}}",
+    ] {
+        let raw = host
+            .validate_raw(payload)
+            .unwrap_or_else(|e| panic!("{:?} trapped: {e}", String::from_utf8_lossy(payload)));
+        let response: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        assert!(response.get("accepted").is_some_and(Value::is_boolean), "{response}");
+    }
+    assert_eq!(host.violations(), Vec::<String>::new());
+}
