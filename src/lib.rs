@@ -46,7 +46,12 @@ pub enum Decision {
 }
 
 fn validate(payload: &[u8]) -> guest::CallResult {
-    match evaluate(payload, &HostServiceAccounts) {
+    respond(evaluate(payload, &HostServiceAccounts))
+}
+
+/// The Kubewarden response for a decision (the bytes `validate` returns).
+pub fn respond(decision: Decision) -> guest::CallResult {
+    match decision {
         Decision::Accept => accept_request(),
         Decision::Mutate(pod) => mutate_request(pod),
         Decision::Reject(Rejection(message)) => reject_request(Some(message), None, None, None),
