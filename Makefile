@@ -50,10 +50,11 @@ test: fmt-check lint unit-tests wasm-tests
 .PHONY: run
 run: policy.wasm
 	@if command -v kwctl >/dev/null 2>&1; then \
-		echo "# kwctl run (replaying the ServiceAccount lookup from test_data/session-mutate.yml)"; \
+		$(MAKE) --no-print-directory annotated-policy.wasm >/dev/null && \
+		echo "# kwctl run (replaying the ServiceAccount lookup from test_data/session-mutate.yml)" && \
 		kwctl run --allow-context-aware \
 			--replay-host-capabilities-interactions test_data/session-mutate.yml \
-			--request-path $(EXAMPLE_REQUEST) --settings-json '$(EXAMPLE_SETTINGS)' policy.wasm \
+			--request-path $(EXAMPLE_REQUEST) --settings-json '$(EXAMPLE_SETTINGS)' annotated-policy.wasm \
 			| jq '{allowed, message: .status.message, patch: (if .patch then (.patch | @base64d | fromjson) else null end)}'; \
 	else \
 		echo "# kwctl is not installed: evaluating with the project's own waPC host (wapc + wasmtime)"; \
@@ -65,3 +66,36 @@ run: policy.wasm
 clean:
 	$(CARGO) clean
 	rm -f policy.wasm annotated-policy.wasm
+
+# --- packaging (issue 5) ---
+# Kubewarden packaging. tests/packaging.rs (metadata.yml, artifacthub-pkg.yml,
+# questions-ui.yml, deploy/ and the e2e fixtures) already runs in `make test`
+# through unit-tests; packaging-tests runs it alone. The targets that need
+# kwctl fail with a message when it is missing; `make test` does not need it.
+KWCTL ?= kwctl
+BATS ?= bats
+
+.PHONY: packaging-tests
+packaging-tests: setup ## consistency of the packaging files with Cargo.toml and the policy
+	$(CARGO) test --locked -p azure-workload-identity-policy --test packaging
+
+.PHONY: require-kwctl
+require-kwctl:
+	@command -v $(KWCTL) >/dev/null 2>&1 || { \
+		echo "error: '$(KWCTL)' is not on PATH. Install kwctl (https://docs.kubewarden.io/howtos/install-kwctl) to build annotated-policy.wasm and run the e2e tests." >&2; \
+		exit 1; }
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md | require-kwctl
+	$(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+.PHONY: e2e-tests
+e2e-tests: annotated-policy.wasm ## e2e.bats with a real kwctl; ServiceAccount lookups are replayed, no cluster needed
+	@for tool in $(BATS) jq base64; do \
+		command -v $$tool >/dev/null 2>&1 || { echo "error: '$$tool' is not on PATH; it is needed by e2e.bats" >&2; exit 1; }; \
+	done
+	KWCTL=$(KWCTL) $(BATS) e2e.bats
+
+.PHONY: artifacthub-pkg
+artifacthub-pkg: | require-kwctl ## regenerate artifacthub-pkg.yml (the release workflow does the same for the artifacthub branch)
+	$(KWCTL) scaffold artifacthub -m metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
+# --- end packaging (issue 5) ---
