@@ -142,7 +142,7 @@ pub fn plan(
     let tenant_id = sa
         .annotation(TENANT_ID_ANNOTATION)
         .unwrap_or(&config.default_tenant_id);
-    let token = token_plan(config, pod, custom_endpoint, expiration)?;
+    let token = token_plan(config, pod, custom_endpoint, expiration);
     let token_file = format!("{}/{}", token.mount_path, token_path(config.token_layout));
     let ca_file = format!("{}/{CA_PATH}", token.mount_path);
 
@@ -242,9 +242,9 @@ fn token_plan(
     pod: &Pod,
     custom_endpoint: Option<&CustomTokenEndpoint>,
     expiration: i64,
-) -> Result<TokenPlan, Rejection> {
+) -> TokenPlan {
     let (volume_name, mount_path) = match config.token_layout {
-        TokenLayout::V1_6 => (v1_6_volume_name(pod)?, MOUNT_PATH),
+        TokenLayout::V1_6 => (v1_6_volume_name(pod), MOUNT_PATH),
         TokenLayout::V1_5 => (LEGACY_VOLUME_NAME.to_string(), LEGACY_MOUNT_PATH),
     };
     let audience = custom_endpoint.map_or(config.audience.as_str(), |c| c.audience.as_str());
@@ -276,19 +276,19 @@ fn token_plan(
         Some(CaSource::Data(_) | CaSource::None) | None => {}
     }
     let volume = json!({"name": volume_name, "projected": {"sources": sources}});
-    Ok(TokenPlan {
+    TokenPlan {
         layout: config.token_layout,
         volume_name,
         mount_path,
         volume,
-    })
+    }
 }
 
 /// The hashed name of spec §4.5, except that a Pod which already has a volume with the reserved
 /// prefix keeps that volume's name [project decision, spec §7]: a re-invocation after another
 /// webhook changed `metadata.name` then reuses the existing volume instead of adding a second
 /// one.
-fn v1_6_volume_name(pod: &Pod) -> Result<String, Rejection> {
+fn v1_6_volume_name(pod: &Pod) -> String {
     let computed = volume_name(&pod.hash_input());
     let names = pod
         .volumes
@@ -297,13 +297,13 @@ fn v1_6_volume_name(pod: &Pod) -> Result<String, Rejection> {
     let mut existing = None;
     for name in names {
         if name == computed {
-            return Ok(computed);
+            return computed;
         }
         if existing.is_none() && name.starts_with(RESERVED_PREFIX) {
             existing = Some(name);
         }
     }
-    Ok(existing.map(str::to_string).unwrap_or(computed))
+    existing.map(str::to_string).unwrap_or(computed)
 }
 
 #[cfg(test)]
