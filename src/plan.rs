@@ -104,10 +104,14 @@ pub fn plan(
     let client_id = match client_id(sa) {
         Ok(id) => Some(id),
         Err(problem) => {
+            // The proxy containers are the policy's own and do not count, whether it adds
+            // them now or added them in an earlier pass.
+            let proxy = pod.has_annotation(INJECT_PROXY_ANNOTATION);
             let all_set = pod
                 .containers
                 .iter()
                 .filter(|c| !skip.iter().any(|s| s == c.name))
+                .filter(|c| !(proxy && [PROXY_CONTAINER, PROXY_INIT_CONTAINER].contains(&c.name)))
                 .all(|c| c.sets_env(AZURE_CLIENT_ID));
             if !all_set {
                 return Err(messages::missing_client_id(

@@ -43,8 +43,33 @@ pub struct Settings {
     #[serde(default)]
     pub use_native_sidecar: Option<bool>,
     /// The custom token endpoint ("identity binding") feature, off unless configured.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     pub custom_token_endpoint: Option<CustomTokenEndpointSettings>,
+}
+
+/// A nested settings object must be a JSON object: serde's derived impl would also take a list
+/// of the fields in order, which no user means.
+fn object_only<'de, D>(deserializer: D) -> Result<Option<CustomTokenEndpointSettings>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{Error, Unexpected};
+    let unexpected = match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => return Ok(None),
+        Some(object @ Value::Object(_)) => {
+            return serde_json::from_value(object)
+                .map(Some)
+                .map_err(D::Error::custom);
+        }
+        Some(Value::Array(_)) => Unexpected::Seq,
+        Some(Value::Bool(b)) => Unexpected::Bool(b),
+        Some(Value::Number(_)) => Unexpected::Other("number"),
+        Some(Value::String(_)) => Unexpected::Other("string"),
+    };
+    Err(D::Error::invalid_type(
+        unexpected,
+        &"struct CustomTokenEndpointSettings",
+    ))
 }
 
 /// `customTokenEndpoint` as the user writes it (upstream flags and env of spec §6.1, §6.3).
