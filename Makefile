@@ -99,3 +99,41 @@ e2e-tests: annotated-policy.wasm ## e2e.bats with a real kwctl; ServiceAccount l
 artifacthub-pkg: | require-kwctl ## regenerate artifacthub-pkg.yml (the release workflow does the same for the artifacthub branch)
 	$(KWCTL) scaffold artifacthub -m metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
 # --- end packaging (issue 5) ---
+
+# --- reliability (issue 7) ---
+# The property tests (tests/properties.rs), the hostile inputs (tests/hostile.rs) and the
+# regression corpus (test_data/regressions/) run in `make test` through unit-tests; see
+# TESTING.md. PROPTEST_CASES (default 256) sets the cases per property:
+#   make reliability-tests PROPTEST_CASES=10000
+# `make fuzz` runs each cargo-fuzz target of fuzz/ (a workspace of its own, nightly) for
+# FUZZ_SECONDS seconds, one after the other; new corpus entries go to fuzz/corpus/<target>,
+# crashes to fuzz/artifacts/<target>/ (turn each into a fixture of test_data/regressions/).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := evaluate_payload check_settings structured_pod
+FUZZ_ARGS_evaluate_payload := test_data/hostile fuzz/seeds/evaluate_payload -- -dict=fuzz/dict/payload.dict
+FUZZ_ARGS_check_settings := fuzz/seeds/check_settings -- -dict=fuzz/dict/settings.dict
+FUZZ_ARGS_structured_pod := -- -max_len=4096
+
+.PHONY: reliability-tests
+reliability-tests: setup ## the property tests, hostile inputs and regression corpus alone
+	$(CARGO) test --locked -p azure-workload-identity-policy --test properties --test hostile
+
+.PHONY: fuzz-setup
+fuzz-setup:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install --locked cargo-fuzz
+
+.PHONY: fuzz
+fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
+	@set -e; for target in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$target; \
+		echo "# fuzz $$target for $(FUZZ_SECONDS) s"; \
+		case $$target in \
+			evaluate_payload) args="$(FUZZ_ARGS_evaluate_payload)" ;; \
+			check_settings) args="$(FUZZ_ARGS_check_settings)" ;; \
+			*) args="$(FUZZ_ARGS_structured_pod)" ;; \
+		esac; \
+		$(CARGO) +nightly fuzz run $$target fuzz/corpus/$$target $$args \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1; \
+	done
+# --- end reliability (issue 7) ---
