@@ -137,3 +137,35 @@ fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
 			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1; \
 	done
 # --- end reliability (issue 7) ---
+
+# --- performance (issue 6) ---
+# `make bench`: criterion benchmarks (host/benches/evaluate.rs) of policy.wasm through
+# wapc + wasmtime-provider, of the same logic compiled natively and of a serde_json floor,
+# measured in one run; host/benches/report.py writes the medians, ratios, targets, module
+# size, compile time and linear memory to BENCHMARKS.md. Takes a while the first time: the
+# benchmark is built with the release profile (fat LTO over wasmtime).
+# `make size-check` (part of `make test`) fails when the release policy.wasm is over budget.
+PYTHON ?= python3
+SIZE_BUDGET_KIB ?= 400
+CRITERION_DIR := $(or $(CARGO_TARGET_DIR),target)/criterion
+
+.PHONY: bench
+bench: policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm BENCH_FACTS=$(abspath $(CRITERION_DIR))/policy-facts.json \
+		$(CARGO) bench --locked -p policy-host --bench evaluate
+	$(PYTHON) host/benches/report.py --workspace . --criterion $(CRITERION_DIR) \
+		--facts $(CRITERION_DIR)/policy-facts.json --analysis host/benches/analysis.md \
+		-o BENCHMARKS.md
+
+.PHONY: size-check
+size-check: policy.wasm
+	@size=$$(wc -c < policy.wasm); budget=$$(( $(SIZE_BUDGET_KIB) * 1024 )); \
+	if [ "$$size" -gt "$$budget" ]; then \
+		echo "error: policy.wasm is $$size bytes ($$(( size / 1024 )) KiB), over the $(SIZE_BUDGET_KIB) KiB budget of issue 6." >&2; \
+		echo "       Find what grew with twiggy on a build with names (see BENCHMARKS.md, 'Size')." >&2; \
+		exit 1; \
+	fi; \
+	echo "size-check: policy.wasm is $$size bytes ($$(( size / 1024 )) KiB), budget $(SIZE_BUDGET_KIB) KiB"
+
+test: size-check
+# --- end performance (issue 6) ---

@@ -24,7 +24,8 @@
 //!
 //! Every call to the guest runs in a fresh instance of the (once compiled)
 //! module, as policy-server does for each request, so a trap in one call
-//! cannot leak state into the next.
+//! cannot leak state into the next. Only [`PolicyHost::instance`], meant for
+//! benchmarks, keeps one instance across calls.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -520,6 +521,20 @@ impl PolicyHost {
         )
     }
 
+    /// One instance of the module, created and initialised now and reused by
+    /// every [`PolicyInstance::call`]; its host calls are served and recorded
+    /// by this host.
+    ///
+    /// This is **not** what Kubewarden's policy-server does (it evaluates
+    /// every request in a fresh instance, as [`call`](Self::call) does). It
+    /// exists for the benchmarks, to separate the cost of creating an
+    /// instance from the guest's own work. Guest state (its heap, anything a
+    /// previous call left behind) carries over from one call to the next.
+    pub fn instance(&self) -> Result<PolicyInstance, HostError> {
+        catch_host_panic(|| instantiate(&self.pre, self.deadlines(), &self.shared))
+            .map(|host| PolicyInstance { host })
+    }
+
     /// Every host call (other than log lines) the guest made since the last
     /// [`clear_host_calls`](Self::clear_host_calls), violations included.
     #[must_use]
@@ -610,6 +625,25 @@ impl PolicyHost {
     }
 }
 
+/// A long-lived instance of the policy, from [`PolicyHost::instance`].
+pub struct PolicyInstance {
+    host: WapcHost,
+}
+
+impl fmt::Debug for PolicyInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicyInstance").finish_non_exhaustive()
+    }
+}
+
+impl PolicyInstance {
+    /// Calls a guest function in this instance and returns its raw answer.
+    /// After a trap the instance is unusable; make a new one.
+    pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, HostError> {
+        catch_host_panic(|| self.host.call(operation, payload).map_err(guest_error))
+    }
+}
+
 /// The payload Kubewarden hosts pass to a policy's `validate`:
 /// `{"request": request, "settings": settings}`.
 #[must_use]
@@ -645,20 +679,35 @@ fn invoke(
     operation: &str,
     payload: &[u8],
 ) -> Result<Vec<u8>, HostError> {
+    catch_host_panic(|| {
+        instantiate(pre, deadlines, shared)?
+            .call(operation, payload)
+            .map_err(guest_error)
+    })
+}
+
+/// Creates and initialises (`_start`, `wapc_init`) one instance made from
+/// `pre`, whose host calls are served by `shared`.
+fn instantiate(
+    pre: &WasmtimeEngineProviderPre,
+    deadlines: Option<EpochDeadlines>,
+    shared: &Arc<Shared>,
+) -> Result<WapcHost, HostError> {
     let callback_state = Arc::clone(shared);
-    let run = || -> Result<Vec<u8>, HostError> {
-        let provider = pre
-            .rehydrate(deadlines)
-            .map_err(|e| HostError::Guest(format!("cannot create instance: {e}")))?;
-        let callback: Box<wapc::HostCallback> =
-            Box::new(move |_id, binding, namespace, operation, payload| {
-                callback_state
-                    .host_call(binding, namespace, operation, payload)
-                    .map_err(Into::into)
-            });
-        let host = WapcHost::new(Box::new(provider), Some(callback)).map_err(guest_error)?;
-        host.call(operation, payload).map_err(guest_error)
-    };
+    let provider = pre
+        .rehydrate(deadlines)
+        .map_err(|e| HostError::Guest(format!("cannot create instance: {e}")))?;
+    let callback: Box<wapc::HostCallback> =
+        Box::new(move |_id, binding, namespace, operation, payload| {
+            callback_state
+                .host_call(binding, namespace, operation, payload)
+                .map_err(Into::into)
+        });
+    WapcHost::new(Box::new(provider), Some(callback)).map_err(guest_error)
+}
+
+/// Runs `run`, turning a panic of host-side code into [`HostError::HostPanic`].
+fn catch_host_panic<T>(run: impl FnOnce() -> Result<T, HostError>) -> Result<T, HostError> {
     match panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => Err(HostError::HostPanic(
