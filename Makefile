@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip1
-CRATE_WASM := target/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
+CRATE_WASM := $(or $(CARGO_TARGET_DIR),target)/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
 POLICY_HOST := $(CARGO) run --quiet --locked -p policy-host --bin policy-run --
 
 EXAMPLE_REQUEST := test_data/request-labelled-pod.json
