@@ -99,7 +99,7 @@ fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Decisio
     };
 
     // apply and respond
-    Ok(if inject::apply(&plan, &mut pod_json) {
+    Ok(if inject::apply(plan, &mut pod_json) {
         Decision::Mutate(pod_json)
     } else {
         Decision::Accept

@@ -62,8 +62,12 @@ const MINIMAL_GUEST: &str = r#"(module
 enum Expect {
     /// `accepted: true`, no `mutated_object`.
     Accept,
-    /// `accepted: true` with a `mutated_object`.
-    Mutate,
+    /// `accepted: true` with a `mutated_object` whose JSON text contains `contains` and, when
+    /// `client_id_in` is given, an `AZURE_CLIENT_ID` env var in exactly that many containers.
+    Mutate {
+        contains: &'static str,
+        client_id_in: Option<usize>,
+    },
     /// `accepted: false`, with a message containing this text.
     Reject(&'static str),
 }
@@ -229,25 +233,28 @@ fn inputs() -> Vec<Input> {
             true,
             Expect::Accept,
         ),
-        input("basic", basic, true, Expect::Mutate),
+        input("basic", basic, true, mutate(1)),
         input(
             "init3-containers10",
             pod(3, 10, true, json!({})),
             true,
-            Expect::Mutate,
+            mutate(13),
         ),
         input(
             "containers50",
             pod(0, 50, true, json!({})),
             true,
-            Expect::Mutate,
+            mutate(50),
         ),
         input("already-mutated", mutated_pod, true, Expect::Accept),
         input(
             "proxy",
             pod(0, 1, true, json!({ PROXY_ANNOTATION: "true" })),
             true,
-            Expect::Mutate,
+            Expect::Mutate {
+                contains: r#""name":"azwi-proxy-init""#,
+                client_id_in: None,
+            },
         ),
         input(
             "rejected-no-client-id",
@@ -256,6 +263,14 @@ fn inputs() -> Vec<Input> {
             Expect::Reject("azure.workload.identity/client-id"),
         ),
     ]
+}
+
+/// A mutation that adds the env vars (and so `AZURE_CLIENT_ID`) to `containers` containers.
+fn mutate(containers: usize) -> Expect {
+    Expect::Mutate {
+        contains: "azure-workload-identity-reserved-",
+        client_id_in: Some(containers),
+    }
 }
 
 /// The native engine's ServiceAccount source: deserialises the same JSON bytes the fake host
@@ -295,7 +310,17 @@ fn check(name: &str, engine: &str, response: &[u8], expect: Expect) {
     let message = value["message"].as_str().unwrap_or("");
     let ok = match expect {
         Expect::Accept => accepted == Some(true) && !mutated,
-        Expect::Mutate => accepted == Some(true) && mutated,
+        Expect::Mutate {
+            contains,
+            client_id_in,
+        } => {
+            let pod = value["mutated_object"].to_string();
+            accepted == Some(true)
+                && mutated
+                && pod.contains(contains)
+                && client_id_in
+                    .is_none_or(|n| pod.matches(r#""name":"AZURE_CLIENT_ID""#).count() == n)
+        }
         Expect::Reject(text) => accepted == Some(false) && !mutated && message.contains(text),
     };
     assert!(ok, "{name}/{engine}: expected {expect:?}, got {value}");
@@ -470,6 +495,10 @@ fn benchmarks(c: &mut Criterion) {
 
 /// Size, compile time (median of 5 compilations) and linear memory of each module.
 fn write_facts(modules: &[Wasm], inputs: &[Input]) {
+    eprintln!(
+        "measuring compile time and linear memory (the guest's \"memory allocation of N bytes \
+         failed\" lines are expected: the memory is found by bisecting a memory cap)"
+    );
     let mut facts = BTreeMap::new();
     for module in modules {
         let bytes = std::fs::read(&module.path).expect("readable module");

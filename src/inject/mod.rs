@@ -14,11 +14,11 @@ use crate::plan::Plan;
 use crate::pod::MUTATED_LISTS;
 
 /// Applies the plan to the Pod and returns whether anything changed.
-pub fn apply(plan: &Plan, pod: &mut Value) -> bool {
+pub fn apply(mut plan: Plan, pod: &mut Value) -> bool {
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
         return false;
     };
-    let mut changed = match &plan.proxy {
+    let mut changed = match plan.proxy.take() {
         Some(proxy_plan) => proxy::insert(spec, proxy_plan),
         None => false,
     };

@@ -10,15 +10,20 @@ use serde_json::{Map, Value};
 use super::list_mut;
 use crate::plan::{PROXY_CONTAINER, PROXY_INIT_CONTAINER, ProxyPlan};
 
-pub fn insert(spec: &mut Map<String, Value>, proxy: &ProxyPlan) -> bool {
+pub fn insert(spec: &mut Map<String, Value>, proxy: ProxyPlan) -> bool {
+    let ProxyPlan {
+        init_container,
+        sidecar,
+        native_sidecar,
+    } = proxy;
     let mut changed = false;
     if let Some(init) = list_mut(spec, "initContainers")
         && !has_named(init, PROXY_INIT_CONTAINER)
     {
-        init.push(proxy.init_container.clone());
+        init.push(init_container);
         changed = true;
     }
-    let target = if proxy.native_sidecar {
+    let target = if native_sidecar {
         "initContainers"
     } else {
         "containers"
@@ -26,7 +31,7 @@ pub fn insert(spec: &mut Map<String, Value>, proxy: &ProxyPlan) -> bool {
     if let Some(list) = list_mut(spec, target)
         && !has_named(list, PROXY_CONTAINER)
     {
-        list.insert(0, proxy.sidecar.clone());
+        list.insert(0, sidecar);
         changed = true;
     }
     changed
