@@ -148,13 +148,33 @@ fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
 PYTHON ?= python3
 SIZE_BUDGET_KIB ?= 400
 CRITERION_DIR := $(or $(CARGO_TARGET_DIR),target)/criterion
+# `make bench OPT_LEVELS="s z 3"` also builds policy.wasm with each of these opt-levels (in
+# target/opt-level-<level>) and measures them in the same run, for the comparison in
+# BENCHMARKS.md. Empty by default: the plain run measures the shipped profile only.
+OPT_LEVELS ?=
+OPT_LEVEL_DIR = $(abspath $(or $(CARGO_TARGET_DIR),target))/opt-level-$(1)
+OPT_LEVEL_WASM = $(call OPT_LEVEL_DIR,$(1))/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
+comma := ,
+empty :=
+space := $(empty) $(empty)
+BENCH_WASM_VARIANTS := $(subst $(space),$(comma),$(strip $(foreach l,$(OPT_LEVELS),opt-$(l)=$(call OPT_LEVEL_WASM,$(l)))))
 
-.PHONY: bench
-bench: policy.wasm
+.PHONY: bench opt-level-variants
+opt-level-variants: | setup
+	@for level in $(OPT_LEVELS); do \
+		echo "building policy.wasm with opt-level=$$level"; \
+		CARGO_PROFILE_RELEASE_OPT_LEVEL=$$level $(CARGO) build --locked --target $(WASM_TARGET) \
+			--release -p azure-workload-identity-policy \
+			--target-dir $(call OPT_LEVEL_DIR,$$level) || exit 1; \
+	done
+
+bench: policy.wasm opt-level-variants
 	POLICY_WASM=$(CURDIR)/policy.wasm BENCH_FACTS=$(abspath $(CRITERION_DIR))/policy-facts.json \
+		BENCH_WASM_VARIANTS="$(BENCH_WASM_VARIANTS)" \
 		$(CARGO) bench --locked -p policy-host --bench evaluate
 	$(PYTHON) host/benches/report.py --workspace . --criterion $(CRITERION_DIR) \
 		--facts $(CRITERION_DIR)/policy-facts.json --analysis host/benches/analysis.md \
+		--command 'make bench$(if $(strip $(OPT_LEVELS)), OPT_LEVELS="$(strip $(OPT_LEVELS))")' \
 		-o BENCHMARKS.md
 
 .PHONY: size-check

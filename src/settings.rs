@@ -361,7 +361,9 @@ fn custom_token_endpoint(
         ));
     }
     let annotation_key = format!("azure.workload.identity/use-{suffix}");
-    let name = format!("use-{}", suffix.to_lowercase());
+    // ASCII only: a qualified name is ASCII, and Unicode lowercasing would turn e.g. the Kelvin
+    // sign into an ASCII 'k' and let an invalid annotation key through.
+    let name = format!("use-{}", suffix.to_ascii_lowercase());
     if !is_qualified_name_part(&name) {
         return Err(format!(
             "customTokenEndpoint.annotationSuffix \"{suffix}\" makes the annotation key \
@@ -563,6 +565,31 @@ mod tests {
                 label_selector: None
             }))
         );
+    }
+
+    #[test]
+    fn annotation_suffix_must_make_a_qualified_name() {
+        let suffix = |suffix: &str| {
+            config(&format!(
+                r#"{{"defaultTenantId": "x", "customTokenEndpoint": {{"annotationSuffix": "{suffix}", "audience": "api://x"}}}}"#
+            ))
+            .map(|c| c.custom_token_endpoint.map(|e| e.annotation_key))
+        };
+        assert_eq!(
+            suffix("Binding"),
+            Ok(Some("azure.workload.identity/use-Binding".to_string()))
+        );
+        for invalid in ["\u{212A}ey", "bind/ing", "bind-", "é"] {
+            let message = suffix(invalid).err().unwrap_or_default();
+            assert!(
+                message.starts_with("customTokenEndpoint.annotationSuffix \""),
+                "{invalid}: {message}"
+            );
+            assert!(
+                message.contains("is not a valid Kubernetes qualified name"),
+                "{invalid}: {message}"
+            );
+        }
     }
 
     #[test]
