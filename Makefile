@@ -1,13 +1,15 @@
 # azure-workload-identity-policy
 #   make run     evaluate the example labelled Pod and print the decision and the patch
-#   make test    everything CI checks: fmt, clippy, unit and flow tests, tests of the built .wasm
+#   make test    everything CI checks (the list is at the `test` target below)
 SHELL := /bin/bash
 .DEFAULT_GOAL := policy.wasm
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip1
 CRATE_WASM := $(or $(CARGO_TARGET_DIR),target)/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
-POLICY_HOST := $(CARGO) run --quiet --locked -p policy-host --bin policy-run --
+# host/ (the waPC test host) is a workspace of its own; see the root Cargo.toml.
+HOST := --manifest-path host/Cargo.toml
+POLICY_HOST := $(CARGO) run --quiet --locked $(HOST) --bin policy-run --
 
 EXAMPLE_REQUEST := test_data/request-labelled-pod.json
 EXAMPLE_SA := test_data/sa-workload.json
@@ -25,27 +27,44 @@ policy.wasm: $(SOURCES) | setup
 	cp $(CRATE_WASM) policy.wasm
 
 .PHONY: fmt
-fmt:
+fmt: ## rewrite the sources with rustfmt (CI only checks: fmt-check)
 	$(CARGO) fmt --all
+	$(CARGO) fmt --all $(HOST)
+
+# What `make test` (and so CI) runs, in this order:
+#   kubewarden-checks  the cargo commands of Kubewarden's reusable test workflow
+#                      (reusable-test-policy-rust.yml), verbatim, on the policy's workspace
+#   lint               clippy on every target (tests, benches) of both workspaces
+#   fmt-check          rustfmt of the host workspace
+#   wasm-tests         the built policy.wasm through the project's waPC host
+#   size-check         policy.wasm within its size budget
+.PHONY: test
+test: kubewarden-checks lint fmt-check wasm-tests size-check
+
+.PHONY: kubewarden-checks
+kubewarden-checks: setup
+	$(CARGO) check --workspace --locked
+	$(CARGO) test --workspace --locked
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --locked -- -D warnings
 
 .PHONY: fmt-check
 fmt-check: setup
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --all $(HOST) -- --check
 
 .PHONY: lint
 lint: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked $(HOST) --all-targets -- -D warnings
 
 .PHONY: unit-tests
-unit-tests: setup
-	$(CARGO) test --locked -p azure-workload-identity-policy
+unit-tests: setup ## the policy's own tests (unit, flow, properties, hostile, packaging)
+	$(CARGO) test --locked --workspace
 
 .PHONY: wasm-tests
 wasm-tests: policy.wasm
-	POLICY_WASM=$(CURDIR)/policy.wasm $(CARGO) test --locked -p policy-host
-
-.PHONY: test
-test: fmt-check lint unit-tests wasm-tests
+	POLICY_WASM=$(CURDIR)/policy.wasm $(CARGO) test --locked $(HOST)
 
 .PHONY: run
 run: policy.wasm
@@ -67,7 +86,7 @@ clean:
 	$(CARGO) clean
 	rm -f policy.wasm annotated-policy.wasm
 
-# --- packaging (issue 5) ---
+# --- packaging ---
 # Kubewarden packaging. tests/packaging.rs (metadata.yml, artifacthub-pkg.yml,
 # questions-ui.yml, deploy/ and the e2e fixtures) already runs in `make test`
 # through unit-tests; packaging-tests runs it alone. The targets that need
@@ -98,9 +117,9 @@ e2e-tests: annotated-policy.wasm ## e2e.bats with a real kwctl; ServiceAccount l
 .PHONY: artifacthub-pkg
 artifacthub-pkg: | require-kwctl ## regenerate artifacthub-pkg.yml (the release workflow does the same for the artifacthub branch)
 	$(KWCTL) scaffold artifacthub -m metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
-# --- end packaging (issue 5) ---
+# --- end packaging ---
 
-# --- reliability (issue 7) ---
+# --- reliability ---
 # The property tests (tests/properties.rs), the hostile inputs (tests/hostile.rs) and the
 # regression corpus (test_data/regressions/) run in `make test` through unit-tests; see
 # TESTING.md. PROPTEST_CASES (default 256) sets the cases per property:
@@ -136,9 +155,9 @@ fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
 		$(CARGO) +nightly fuzz run $$target fuzz/corpus/$$target $$args \
 			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1; \
 	done
-# --- end reliability (issue 7) ---
+# --- end reliability ---
 
-# --- performance (issue 6) ---
+# --- performance ---
 # `make bench`: criterion benchmarks (host/benches/evaluate.rs) of policy.wasm through
 # wapc + wasmtime-provider, of the same logic compiled natively and of a serde_json floor,
 # measured in one run; host/benches/report.py writes the medians, ratios, targets, module
@@ -147,7 +166,7 @@ fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
 # `make size-check` (part of `make test`) fails when the release policy.wasm is over budget.
 PYTHON ?= python3
 SIZE_BUDGET_KIB ?= 400
-CRITERION_DIR := $(or $(CARGO_TARGET_DIR),target)/criterion
+CRITERION_DIR := $(or $(CARGO_TARGET_DIR),host/target)/criterion
 # `make bench OPT_LEVELS="s z 3"` also builds policy.wasm with each of these opt-levels (in
 # target/opt-level-<level>) and measures them in the same run, for the comparison in
 # BENCHMARKS.md. Empty by default: the plain run measures the shipped profile only.
@@ -171,7 +190,7 @@ opt-level-variants: | setup
 bench: policy.wasm opt-level-variants
 	POLICY_WASM=$(CURDIR)/policy.wasm BENCH_FACTS=$(abspath $(CRITERION_DIR))/policy-facts.json \
 		BENCH_WASM_VARIANTS="$(BENCH_WASM_VARIANTS)" \
-		$(CARGO) bench --locked -p policy-host --bench evaluate
+		$(CARGO) bench --locked $(HOST) --bench evaluate
 	$(PYTHON) host/benches/report.py --workspace . --criterion $(CRITERION_DIR) \
 		--facts $(CRITERION_DIR)/policy-facts.json --analysis host/benches/analysis.md \
 		--command 'make bench$(if $(strip $(OPT_LEVELS)), OPT_LEVELS="$(strip $(OPT_LEVELS))")' \
@@ -181,11 +200,10 @@ bench: policy.wasm opt-level-variants
 size-check: policy.wasm
 	@size=$$(wc -c < policy.wasm); budget=$$(( $(SIZE_BUDGET_KIB) * 1024 )); \
 	if [ "$$size" -gt "$$budget" ]; then \
-		echo "error: policy.wasm is $$size bytes ($$(( size / 1024 )) KiB), over the $(SIZE_BUDGET_KIB) KiB budget of issue 6." >&2; \
+		echo "error: policy.wasm is $$size bytes ($$(( size / 1024 )) KiB), over the $(SIZE_BUDGET_KIB) KiB budget." >&2; \
 		echo "       Find what grew with twiggy on a build with names (see BENCHMARKS.md, 'Size')." >&2; \
 		exit 1; \
 	fi; \
 	echo "size-check: policy.wasm is $$size bytes ($$(( size / 1024 )) KiB), budget $(SIZE_BUDGET_KIB) KiB"
 
-test: size-check
-# --- end performance (issue 6) ---
+# --- end performance ---
