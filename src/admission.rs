@@ -7,8 +7,6 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-pub const USE_LABEL: &str = "azure.workload.identity/use";
-
 #[derive(Deserialize)]
 pub struct Payload<'a> {
     #[serde(borrow)]
@@ -48,6 +46,7 @@ struct MetadataPeek {
 
 #[derive(Deserialize)]
 struct LabelsPeek {
+    // names::USE_LABEL (serde needs the literal)
     #[serde(rename = "azure.workload.identity/use")]
     use_label: Option<serde_json::Value>,
 }
@@ -104,7 +103,7 @@ mod tests {
     }
 
     fn labelled(value: serde_json::Value) -> serde_json::Value {
-        json!({"metadata": {"name": "p", "labels": {"app": "x", "azure.workload.identity/use": value}}, "spec": {}})
+        json!({"metadata": {"name": "p", "labels": {"app": "x", crate::names::USE_LABEL: value}}, "spec": {}})
     }
 
     #[test]

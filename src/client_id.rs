@@ -2,7 +2,8 @@
 //! one: a missing, empty or misspelt `azure.workload.identity/client-id` annotation is a
 //! rejection, and a near-miss key is named so the user sees the typo.
 
-use crate::messages::{CLIENT_ID_ANNOTATION, ClientIdProblem};
+use crate::messages::ClientIdProblem;
+use crate::names::CLIENT_ID_ANNOTATION;
 use crate::service_account::ServiceAccount;
 
 /// The client id, or why there is none.

@@ -3,7 +3,6 @@
 
 use crate::go_int;
 
-pub const ANNOTATION: &str = "azure.workload.identity/service-account-token-expiration";
 pub const DEFAULT_SECONDS: i64 = 3600;
 pub const MIN_SECONDS: i64 = 3600;
 pub const MAX_SECONDS: i64 = 86400;
@@ -11,7 +10,6 @@ pub const MAX_SECONDS: i64 = 86400;
 /// Which annotation the value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    Default,
     Pod,
     ServiceAccount,
 }

@@ -4,17 +4,35 @@
 //! One request flows top to bottom: parse → guard → look up the ServiceAccount → plan → apply →
 //! respond. Each step lives in its own module; this file only wires them together.
 
-pub mod admission;
-pub mod client_id;
-pub mod expiration;
-pub mod go_int;
-pub mod inject;
-pub mod messages;
-pub mod plan;
-pub mod pod;
-pub mod service_account;
-pub mod settings;
-pub mod volume_name;
+// No panics on input: every problem a request can cause must become a decision.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+mod admission;
+mod client_id;
+mod expiration;
+mod go_int;
+mod inject;
+mod messages;
+mod names;
+mod plan;
+mod pod;
+mod service_account;
+mod settings;
+mod volume_name;
+
+// The public surface: what the tests, benchmarks and fuzz targets drive the policy through.
+pub use messages::Rejection;
+pub use service_account::{ServiceAccount, ServiceAccountSource};
+pub use settings::Config;
+pub use volume_name::volume_name;
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
@@ -23,10 +41,9 @@ use kubewarden_policy_sdk::{
 };
 use serde_json::Value;
 
-use messages::Rejection;
 use pod::Pod;
-use service_account::{HostServiceAccounts, ServiceAccountSource};
-use settings::{Config, Settings};
+use service_account::HostServiceAccounts;
+use settings::Settings;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {

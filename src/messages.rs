@@ -1,7 +1,8 @@
 //! Every text a user sees when a Pod is rejected, in one place. Each says what is wrong, where
 //! (namespace, Pod, ServiceAccount, container or annotation) and how to fix it.
 
-use crate::expiration::{self, ExpirationError, Origin};
+use crate::expiration::{ExpirationError, Origin};
+use crate::names::{CLIENT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION};
 use crate::pod::PodRef;
 
 /// A decision to reject the request, with the message the user sees.
@@ -13,8 +14,6 @@ impl std::fmt::Display for Rejection {
         f.write_str(&self.0)
     }
 }
-
-pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
 
 pub fn unreadable_request(error: &str) -> Rejection {
     Rejection(format!(
@@ -100,11 +99,13 @@ pub fn token_expiration(pod: &PodRef, sa_name: &str, error: &ExpirationError) ->
     let place = |origin: &Origin| match origin {
         Origin::ServiceAccount => format!(
             "annotation \"{}\" of ServiceAccount \"{}/{sa_name}\"",
-            expiration::ANNOTATION,
-            pod.namespace
+            TOKEN_EXPIRATION_ANNOTATION, pod.namespace
         ),
-        Origin::Pod | Origin::Default => {
-            format!("annotation \"{}\" of Pod \"{pod}\"", expiration::ANNOTATION)
+        Origin::Pod => {
+            format!(
+                "annotation \"{}\" of Pod \"{pod}\"",
+                TOKEN_EXPIRATION_ANNOTATION
+            )
         }
     };
     Rejection(match error {

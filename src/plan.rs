@@ -5,41 +5,21 @@
 use serde_json::{Value, json};
 
 use crate::client_id::client_id;
-use crate::expiration::{self, token_expiration};
+use crate::expiration::token_expiration;
 use crate::go_int;
 use crate::messages::{self, Rejection};
+use crate::names::{
+    AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_CA_DATA,
+    AZURE_KUBERNETES_CA_FILE, AZURE_KUBERNETES_SNI_NAME, AZURE_KUBERNETES_TOKEN_PROXY,
+    AZURE_TENANT_ID, CA_PATH, DEFAULT_PROXY_PORT, INJECT_PROXY_ANNOTATION, LEGACY_MOUNT_PATH,
+    LEGACY_TOKEN_PATH, LEGACY_VOLUME_NAME, MOUNT_PATH, PROXY_CONTAINER, PROXY_INIT_CONTAINER,
+    PROXY_PORT_ANNOTATION, RESERVED_PREFIX, SKIP_CONTAINERS_ANNOTATION, TENANT_ID_ANNOTATION,
+    TOKEN_EXPIRATION_ANNOTATION, TOKEN_PATH,
+};
 use crate::pod::Pod;
 use crate::service_account::ServiceAccount;
 use crate::settings::{CaSource, Config, CustomTokenEndpoint, TokenLayout};
-use crate::volume_name::{RESERVED_PREFIX, volume_name};
-
-pub const SKIP_CONTAINERS_ANNOTATION: &str = "azure.workload.identity/skip-containers";
-pub const TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
-
-pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
-pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
-pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
-pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
-pub const AZURE_KUBERNETES_TOKEN_PROXY: &str = "AZURE_KUBERNETES_TOKEN_PROXY";
-pub const AZURE_KUBERNETES_SNI_NAME: &str = "AZURE_KUBERNETES_SNI_NAME";
-pub const AZURE_KUBERNETES_CA_FILE: &str = "AZURE_KUBERNETES_CA_FILE";
-pub const AZURE_KUBERNETES_CA_DATA: &str = "AZURE_KUBERNETES_CA_DATA";
-
-pub const INJECT_PROXY_ANNOTATION: &str = "azure.workload.identity/inject-proxy-sidecar";
-pub const PROXY_PORT_ANNOTATION: &str = "azure.workload.identity/proxy-sidecar-port";
-pub const DEFAULT_PROXY_PORT: i64 = 8000;
-pub const PROXY_CONTAINER: &str = "azwi-proxy";
-pub const PROXY_INIT_CONTAINER: &str = "azwi-proxy-init";
-/// Where the token endpoint's CA is projected, relative to the mount path (spec §4.1, §4.5).
-pub const CA_PATH: &str = "ca-cert/ca.crt";
-
-/// The v1.6 layout (spec §4.3, §4.5).
-pub const MOUNT_PATH: &str = "/var/run/secrets/azure/wi";
-pub const TOKEN_PATH: &str = "token/azure-identity-token";
-/// The ≤ v1.5 layout (spec §9).
-pub const LEGACY_VOLUME_NAME: &str = "azure-identity-token";
-pub const LEGACY_MOUNT_PATH: &str = "/var/run/secrets/azure/tokens";
-pub const LEGACY_TOKEN_PATH: &str = "azure-identity-token";
+use crate::volume_name::volume_name;
 
 /// Everything the mutation needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,8 +111,8 @@ pub fn plan(
     };
 
     let expiration = token_expiration(
-        pod.annotation(expiration::ANNOTATION),
-        sa.annotation(expiration::ANNOTATION),
+        pod.annotation(TOKEN_EXPIRATION_ANNOTATION),
+        sa.annotation(TOKEN_EXPIRATION_ANNOTATION),
     )
     .map_err(|e| messages::token_expiration(&pod.reference, sa_name, &e))?;
 

@@ -254,7 +254,6 @@ fn trim_dot(s: String) -> String {
 pub struct Container<'a> {
     pub name: &'a str,
     pub env: &'a [Value],
-    pub volume_mounts: &'a [Value],
 }
 
 impl<'a> Container<'a> {
@@ -281,18 +280,7 @@ impl<'a> Container<'a> {
             opt_str(mount, "name", &mount_path)?;
             opt_str(mount, "mountPath", &mount_path)?;
         }
-        Ok(Container {
-            name,
-            env,
-            volume_mounts,
-        })
-    }
-
-    /// Whether the container's `env` has an entry with this name (whatever its value).
-    pub fn has_env(&self, name: &str) -> bool {
-        self.env
-            .iter()
-            .any(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        Ok(Container { name, env })
     }
 
     /// Whether the container itself gives `name` a usable value: a non-empty `value`, or a

@@ -7,6 +7,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::names::CUSTOM_ENDPOINT_ANNOTATION_PREFIX;
+
 /// The default audience of the projected service-account token (spec §6.1).
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 
@@ -360,7 +362,7 @@ fn custom_token_endpoint(
              ignoring case): set the audience your token endpoint expects"
         ));
     }
-    let annotation_key = format!("azure.workload.identity/use-{suffix}");
+    let annotation_key = format!("{CUSTOM_ENDPOINT_ANNOTATION_PREFIX}{suffix}");
     // ASCII only: a qualified name is ASCII, and Unicode lowercasing would turn e.g. the Kelvin
     // sign into an ASCII 'k' and let an invalid annotation key through.
     let name = format!("use-{}", suffix.to_ascii_lowercase());

@@ -3,18 +3,18 @@
 
 use sha2::{Digest, Sha256};
 
-pub const RESERVED_PREFIX: &str = "azure-workload-identity-reserved-";
+use crate::names::RESERVED_PREFIX;
 
 const HASH_CHARS: usize = 30;
 
 pub fn volume_name(hash_input: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(hash_input.as_bytes());
     let mut name = String::with_capacity(RESERVED_PREFIX.len() + HASH_CHARS);
     name.push_str(RESERVED_PREFIX);
     for byte in digest.iter().take(HASH_CHARS / 2) {
         for nibble in [byte >> 4, byte & 0x0f] {
-            name.push(char::from(HEX[usize::from(nibble)]));
+            // a nibble is always a hex digit; lower case, as Go's %x
+            name.extend(char::from_digit(u32::from(nibble), 16));
         }
     }
     name

@@ -10,9 +10,9 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use azure_workload_identity_policy::messages::Rejection;
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
+use azure_workload_identity_policy::Rejection;
 use azure_workload_identity_policy::{Decision, check_settings, evaluate};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ mod oracle;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use azure_workload_identity_policy::messages::Rejection;
-use azure_workload_identity_policy::service_account::ServiceAccount;
+use azure_workload_identity_policy::Rejection;
+use azure_workload_identity_policy::ServiceAccount;
 use azure_workload_identity_policy::{Decision, check_settings};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};

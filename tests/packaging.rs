@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
 use azure_workload_identity_policy::{Decision, check_settings, evaluate};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

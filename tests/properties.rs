@@ -30,8 +30,8 @@ mod oracle;
 
 use std::collections::BTreeMap;
 
-use azure_workload_identity_policy::messages::Rejection;
-use azure_workload_identity_policy::service_account::ServiceAccount;
+use azure_workload_identity_policy::Rejection;
+use azure_workload_identity_policy::ServiceAccount;
 use azure_workload_identity_policy::{Decision, check_settings};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;

@@ -3,9 +3,9 @@
 
 use std::cell::RefCell;
 
-use azure_workload_identity_policy::messages::Rejection;
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
+use azure_workload_identity_policy::Rejection;
 use azure_workload_identity_policy::{Decision, evaluate};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde_json::{Value, json};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,8 +1,8 @@
 //! `tokenLayout` (issue 8): the same Pod under both layouts, with the exact result asserted, and
 //! re-invocation in each.
 
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
 use azure_workload_identity_policy::{Decision, evaluate};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde_json::{Value, json};
 
 const TENANT: &str = "d3fa017e-5e7a-4c2b-a0c1-9e8f7d6c5b4a";

@@ -32,7 +32,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use azure_workload_identity_policy::{evaluate, respond};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use policy_host::{FakeCluster, HostOptions, PolicyHost, PolicyInstance, validation_payload};

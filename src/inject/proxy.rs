@@ -8,7 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::list_mut;
-use crate::plan::{PROXY_CONTAINER, PROXY_INIT_CONTAINER, ProxyPlan};
+use crate::names::{PROXY_CONTAINER, PROXY_INIT_CONTAINER};
+use crate::plan::ProxyPlan;
 
 pub fn insert(spec: &mut Map<String, Value>, proxy: ProxyPlan) -> bool {
     let ProxyPlan {

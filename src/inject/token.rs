@@ -12,7 +12,8 @@
 use serde_json::{Map, Value, json};
 
 use super::list_mut;
-use crate::plan::{LEGACY_TOKEN_PATH, TokenPlan};
+use crate::names::LEGACY_TOKEN_PATH;
+use crate::plan::TokenPlan;
 use crate::settings::TokenLayout;
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {

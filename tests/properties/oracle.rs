@@ -21,9 +21,9 @@
 
 use std::cell::RefCell;
 
-use azure_workload_identity_policy::messages::Rejection;
-use azure_workload_identity_policy::service_account::{ServiceAccount, ServiceAccountSource};
+use azure_workload_identity_policy::Rejection;
 use azure_workload_identity_policy::{Decision, evaluate};
+use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde_json::{Map, Value, json};
 
 pub const USE_LABEL: &str = "azure.workload.identity/use";
@@ -824,7 +824,7 @@ pub fn volume_name_for(hash_input: &str) -> String {
         .iter()
         .find(|(input, _)| *input == hash_input)
         .map(|(_, name)| name.to_string())
-        .unwrap_or_else(|| azure_workload_identity_policy::volume_name::volume_name(hash_input))
+        .unwrap_or_else(|| azure_workload_identity_policy::volume_name(hash_input))
 }
 
 /// Go's `strconv.ParseInt(s, 10, bits)` accepts exactly what Rust's `from_str` accepts for
