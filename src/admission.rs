@@ -1,11 +1,18 @@
-//! Parsing the waPC payload and the guard that decides whether a request is ours.
+//! Parsing the waPC payload and the guard that routes a request to its role, or to nothing.
 //!
 //! The payload is `{"request": AdmissionRequest, "settings": …}`. Only the fields the guard
-//! needs are decoded; the settings and the Pod stay raw JSON text until the guard has selected
-//! the request, so a request the policy does not handle costs one scan of the payload.
+//! needs are decoded; the settings and the object stay raw JSON text until the guard has
+//! selected the request, so a request the policy does not handle costs one scan of the payload
+//! and one of the object, and no host call.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
+
+use crate::names::PREFIX;
+use crate::near_miss::near_miss;
 
 #[derive(Deserialize)]
 pub struct Payload<'a> {
@@ -31,6 +38,79 @@ pub struct GroupVersionKind {
     pub group: String,
     pub version: String,
     pub kind: String,
+}
+
+/// The role a request is routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A labelled Pod `CREATE`: mutated, or verified.
+    Pod,
+    /// A workload `CREATE` or `UPDATE` whose Pod template is at this path (with a trailing dot)
+    /// and that carries the opt-in label somewhere.
+    Workload(&'static Workload),
+    /// A ServiceAccount `CREATE` or `UPDATE` that carries Azure Workload Identity annotations or
+    /// the old label.
+    ServiceAccount,
+    /// Not ours: accepted without a look.
+    Ignore,
+}
+
+/// A kind of workload, and where its Pod template is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub template: &'static str,
+}
+
+/// The workloads the checks look at.
+pub const WORKLOADS: &[Workload] = &[
+    workload("apps", "Deployment", "spec.template."),
+    workload("apps", "StatefulSet", "spec.template."),
+    workload("apps", "DaemonSet", "spec.template."),
+    workload("apps", "ReplicaSet", "spec.template."),
+    workload("", "ReplicationController", "spec.template."),
+    workload("batch", "Job", "spec.template."),
+    workload("batch", "CronJob", "spec.jobTemplate.spec.template."),
+];
+
+const fn workload(group: &'static str, kind: &'static str, template: &'static str) -> Workload {
+    Workload {
+        group,
+        kind,
+        template,
+    }
+}
+
+/// ServiceAccount annotations the policy reads; a key that looks like one of them makes a
+/// ServiceAccount worth checking.
+pub const SERVICE_ACCOUNT_ANNOTATIONS: &[&str] = &[
+    crate::names::CLIENT_ID_ANNOTATION,
+    crate::names::TENANT_ID_ANNOTATION,
+    crate::names::TOKEN_EXPIRATION_ANNOTATION,
+];
+
+pub fn route(request: &Request) -> Route {
+    let gvk = &request.kind;
+    let (Some(object), "v1") = (request.object, gvk.version.as_str()) else {
+        return Route::Ignore;
+    };
+    match (
+        request.operation.as_str(),
+        gvk.group.as_str(),
+        gvk.kind.as_str(),
+    ) {
+        ("CREATE", "", "Pod") if selects(request) => Route::Pod,
+        ("CREATE" | "UPDATE", "", "ServiceAccount") if service_account_marked(object) => {
+            Route::ServiceAccount
+        }
+        ("CREATE" | "UPDATE", group, kind) => WORKLOADS
+            .iter()
+            .find(|w| w.group == group && w.kind == kind)
+            .filter(|w| workload_marked(object, w))
+            .map_or(Route::Ignore, Route::Workload),
+        _ => Route::Ignore,
+    }
 }
 
 /// Just enough of a Pod to read the selection label; everything else is skipped unparsed.
@@ -83,6 +163,91 @@ pub fn selects(request: &Request) -> bool {
         }) => value == "true",
         _ => false,
     }
+}
+
+/// The opt-in label, on the workload, on its template, or as a template annotation.
+#[derive(Deserialize)]
+struct WorkloadPeek {
+    metadata: Option<MarksPeek>,
+    spec: Option<SpecPeek>,
+}
+
+#[derive(Deserialize)]
+struct SpecPeek {
+    template: Option<TemplatePeek>,
+    #[serde(rename = "jobTemplate")]
+    job_template: Option<JobTemplatePeek>,
+}
+
+#[derive(Deserialize)]
+struct JobTemplatePeek {
+    spec: Option<JobSpecPeek>,
+}
+
+#[derive(Deserialize)]
+struct JobSpecPeek {
+    template: Option<TemplatePeek>,
+}
+
+#[derive(Deserialize)]
+struct TemplatePeek {
+    metadata: Option<MarksPeek>,
+}
+
+#[derive(Deserialize)]
+struct MarksPeek {
+    labels: Option<LabelsPeek>,
+    annotations: Option<LabelsPeek>,
+}
+
+fn is_true(marks: Option<&LabelsPeek>) -> bool {
+    matches!(marks, Some(LabelsPeek { use_label: Some(serde_json::Value::String(v)) }) if v == "true")
+}
+
+fn workload_marked(object: &RawValue, workload: &Workload) -> bool {
+    let Ok(peek) = serde_json::from_str::<WorkloadPeek>(object.get()) else {
+        return false;
+    };
+    let spec = peek.spec.as_ref();
+    let template = match workload.template {
+        "spec.template." => spec.and_then(|s| s.template.as_ref()),
+        _ => spec
+            .and_then(|s| s.job_template.as_ref())
+            .and_then(|j| j.spec.as_ref())
+            .and_then(|s| s.template.as_ref()),
+    };
+    let template_marks = template.and_then(|t| t.metadata.as_ref());
+    is_true(peek.metadata.as_ref().and_then(|m| m.labels.as_ref()))
+        || is_true(template_marks.and_then(|m| m.labels.as_ref()))
+        || is_true(template_marks.and_then(|m| m.annotations.as_ref()))
+}
+
+/// A ServiceAccount's annotation keys and whether it has the old opt-in label.
+#[derive(Deserialize)]
+struct ServiceAccountPeek {
+    metadata: Option<ServiceAccountMetaPeek>,
+}
+
+#[derive(Deserialize)]
+struct ServiceAccountMetaPeek {
+    labels: Option<BTreeMap<String, IgnoredAny>>,
+    annotations: Option<BTreeMap<String, IgnoredAny>>,
+}
+
+fn service_account_marked(object: &RawValue) -> bool {
+    let Ok(ServiceAccountPeek {
+        metadata: Some(meta),
+    }) = serde_json::from_str::<ServiceAccountPeek>(object.get())
+    else {
+        return false;
+    };
+    meta.labels
+        .is_some_and(|l| l.contains_key(crate::names::USE_LABEL))
+        || meta.annotations.into_iter().flatten().any(|(key, _)| {
+            key.get(..PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+                || near_miss(&key, SERVICE_ACCOUNT_ANNOTATIONS).is_some()
+        })
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! one: a missing, empty or misspelt `azure.workload.identity/client-id` annotation is a
 //! rejection, and a near-miss key is named so the user sees the typo.
 
-use crate::messages::ClientIdProblem;
 use crate::names::CLIENT_ID_ANNOTATION;
+use crate::near_miss::near_miss;
+use crate::problem::ClientIdProblem;
 use crate::service_account::ServiceAccount;
 
 /// The client id, or why there is none.
@@ -15,67 +16,10 @@ pub fn client_id(sa: &ServiceAccount) -> Result<&str, ClientIdProblem> {
             .metadata
             .annotations
             .keys()
-            .find(|key| is_near_miss(key))
+            .find(|key| near_miss(key, &[CLIENT_ID_ANNOTATION]).is_some())
             .map(|key| ClientIdProblem::NearMiss(key.clone()))
             .unwrap_or(ClientIdProblem::Missing)),
     }
-}
-
-/// Letters and digits only, lower-cased: `Client_ID` and `client-id` both become `clientid`.
-fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// Whether `key` looks like a misspelling of the client-id annotation: the same letters with
-/// other separators or case (`client_id`, `clientId`, `Azure.Workload.Identity/Client-ID`), the
-/// right name under another or no prefix (`client-id`, `azure.workload.identity.io/client-id`),
-/// or a small typo (at most two edits, `azure.workload.identity/clinet-id`).
-pub fn is_near_miss(key: &str) -> bool {
-    if key == CLIENT_ID_ANNOTATION {
-        return false;
-    }
-    let name = key.rsplit('/').next().unwrap_or(key);
-    normalise(key) == normalise(CLIENT_ID_ANNOTATION)
-        || normalise(name) == "clientid"
-        || edit_distance(&key.to_ascii_lowercase(), CLIENT_ID_ANNOTATION) <= 2
-}
-
-/// Levenshtein distance over characters; bounded work because annotation keys are short
-/// (a key longer than the target plus 2 cannot be within 2 edits and is rejected early).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 2 {
-        return usize::MAX;
-    }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous
-                .get(j)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(usize::from(ca != cb));
-            let deletion = previous
-                .get(j + 1)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            let insertion = current
-                .get(j)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            current.push(substitution.min(deletion).min(insertion));
-        }
-        previous = current;
-    }
-    previous.last().copied().unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -139,14 +83,5 @@ mod tests {
             let sa = ServiceAccount::with_annotations(annotations.iter().copied());
             assert_eq!(&client_id(&sa), expected, "annotations {annotations:?}");
         }
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("abc", "abc"), 0);
-        assert_eq!(edit_distance("abc", "abd"), 1);
-        assert_eq!(edit_distance("abc", "ab"), 1);
-        assert_eq!(edit_distance("clinet", "client"), 2);
-        assert_eq!(edit_distance("a", "abcd"), usize::MAX);
     }
 }

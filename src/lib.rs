@@ -1,8 +1,11 @@
-//! Azure Workload Identity for Kubewarden: a mutating policy that configures Pods labelled
-//! `azure.workload.identity/use: "true"` the way the upstream webhook does.
+//! Azure Workload Identity for Kubewarden: a policy that configures Pods labelled
+//! `azure.workload.identity/use: "true"` the way the upstream webhook does, and tells users
+//! at `kubectl apply` (and in audit reports) about workloads and ServiceAccounts that would
+//! not work.
 //!
-//! One request flows top to bottom: parse → guard → look up the ServiceAccount → plan → apply →
-//! respond. Each step lives in its own module; this file only wires them together.
+//! One request flows top to bottom: parse → guard (route by kind) → the role (`roles/`: read,
+//! look up the ServiceAccount, plan, then mutate or report) → respond. This file only wires
+//! the steps together.
 
 // No panics on input: every problem a request can cause must become a decision.
 #![cfg_attr(
@@ -16,32 +19,36 @@
 )]
 
 mod admission;
+mod assess;
 mod client_id;
 mod expiration;
 mod go_int;
+mod hints;
 mod inject;
 mod messages;
 mod names;
+mod near_miss;
 mod plan;
 mod pod;
+mod problem;
+mod response;
+mod roles;
 mod service_account;
 mod settings;
 mod volume_name;
 
 // The public surface: what the tests, benchmarks and fuzz targets drive the policy through.
 pub use messages::Rejection;
+pub use response::{Answer, Decision, respond};
 pub use service_account::{ServiceAccount, ServiceAccountSource};
 pub use settings::Config;
 pub use volume_name::volume_name;
 
+use kubewarden_policy_sdk::protocol_version_guest;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
-use kubewarden_policy_sdk::{
-    accept_request, mutate_request, protocol_version_guest, reject_request,
-};
-use serde_json::Value;
 
-use pod::Pod;
+use admission::Route;
 use service_account::HostServiceAccounts;
 use settings::Settings;
 
@@ -52,44 +59,29 @@ pub extern "C" fn wapc_init() {
     guest::register_function("protocol_version", protocol_version_guest);
 }
 
-/// The outcome of one admission request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    /// Let the request through unchanged.
-    Accept,
-    /// Let it through with this Pod instead.
-    Mutate(Value),
-    Reject(Rejection),
-}
-
 fn validate(payload: &[u8]) -> guest::CallResult {
-    respond(evaluate(payload, &HostServiceAccounts))
+    respond(review(payload, &HostServiceAccounts))
 }
 
-/// The Kubewarden response for a decision (the bytes `validate` returns).
-pub fn respond(decision: Decision) -> guest::CallResult {
-    match decision {
-        Decision::Accept => accept_request(),
-        Decision::Mutate(pod) => mutate_request(pod),
-        Decision::Reject(Rejection(message)) => reject_request(Some(message), None, None, None),
-    }
-}
-
-/// Evaluates a `validate` payload, reading ServiceAccounts from `cluster`. Never panics on
-/// input: every problem becomes `Decision::Reject` with a message for the user.
+/// The decision for a `validate` payload, reading ServiceAccounts from `cluster`.
 pub fn evaluate(payload: &[u8], cluster: &impl ServiceAccountSource) -> Decision {
-    match decide(payload, cluster) {
-        Ok(decision) => decision,
-        Err(rejection) => Decision::Reject(rejection),
-    }
+    review(payload, cluster).decision
 }
 
-fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Decision, Rejection> {
+/// The whole answer to a `validate` payload: the decision and its warnings. Never panics on
+/// input: every problem becomes a rejection or a warning with a message for the user.
+pub fn review(payload: &[u8], cluster: &impl ServiceAccountSource) -> Answer {
+    decide(payload, cluster).unwrap_or_else(Answer::from)
+}
+
+fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Answer, Rejection> {
     // parse
     let payload = admission::parse(payload).map_err(|e| messages::unreadable_request(&e))?;
+    let request = &payload.request;
     // guard: no further work, and no host call, for requests that are not ours
-    if !admission::selects(&payload.request) {
-        return Ok(Decision::Accept);
+    let route = admission::route(request);
+    if route == Route::Ignore {
+        return Ok(Decision::Accept.into());
     }
     let config = payload
         .settings
@@ -97,30 +89,17 @@ fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Decisio
         .unwrap_or_else(|| Ok(Settings::default()))
         .and_then(|s| Config::from_settings(&s))
         .map_err(|e| messages::invalid_settings(&e))?;
-    let raw_pod = payload.request.object.map(|o| o.get()).unwrap_or("null");
-    let mut pod_json: Value =
-        serde_json::from_str(raw_pod).map_err(|e| messages::unreadable_request(&e.to_string()))?;
-
-    // look up the ServiceAccount
-    let plan = {
-        let pod = Pod::read(&pod_json, &payload.request.namespace)?;
-        if pod.reference.namespace.is_empty() {
-            return Err(messages::missing_namespace(&pod.reference.name));
+    let object = request.object.map(|o| o.get()).unwrap_or("null");
+    let namespace = &request.namespace;
+    // the role
+    match route {
+        Route::Pod => roles::mutate::mutate(&config, object, namespace, cluster),
+        Route::Workload(workload) => {
+            roles::workloads::check(&config, workload, object, namespace, cluster)
         }
-        let sa_name = pod.service_account_name()?;
-        let sa = cluster
-            .get(&pod.reference.namespace, sa_name)
-            .map_err(|e| messages::service_account_unavailable(&pod.reference, sa_name, &e))?;
-        // plan
-        plan::plan(&config, &pod, sa_name, &sa)?
-    };
-
-    // apply and respond
-    Ok(if inject::apply(plan, &mut pod_json) {
-        Decision::Mutate(pod_json)
-    } else {
-        Decision::Accept
-    })
+        Route::ServiceAccount => roles::service_accounts::check(&config, object, namespace),
+        Route::Ignore => Ok(Decision::Accept.into()),
+    }
 }
 
 /// `validate_settings`: invalid settings, including unknown keys and wrong types, are reported
@@ -128,8 +107,7 @@ fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Decisio
 fn validate_settings(payload: &[u8]) -> guest::CallResult {
     let result = std::str::from_utf8(payload)
         .map_err(|e| e.to_string())
-        .and_then(Settings::from_json)
-        .and_then(|s| Config::from_settings(&s));
+        .and_then(check_settings);
     let response = SettingsValidationResponse {
         valid: result.is_ok(),
         message: result.err(),

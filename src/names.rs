@@ -1,8 +1,9 @@
 //! Every name the policy shares with upstream and with users, in one place: the label,
 //! the annotations, the env vars, the proxy containers and the token paths.
 
+/// Every annotation and label of Azure Workload Identity starts with this.
+pub const PREFIX: &str = "azure.workload.identity/";
 /// The Pod label that opts a Pod in; only the exact value `"true"` selects it.
-#[allow(dead_code)] // read by the workload checks
 pub const USE_LABEL: &str = "azure.workload.identity/use";
 
 // ServiceAccount annotations.

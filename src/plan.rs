@@ -5,9 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::client_id::client_id;
-use crate::expiration::token_expiration;
+use crate::expiration::{DEFAULT_SECONDS, token_expiration};
 use crate::go_int;
-use crate::messages::{self, Rejection};
 use crate::names::{
     AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_CA_DATA,
     AZURE_KUBERNETES_CA_FILE, AZURE_KUBERNETES_SNI_NAME, AZURE_KUBERNETES_TOKEN_PROXY,
@@ -17,6 +16,7 @@ use crate::names::{
     TOKEN_EXPIRATION_ANNOTATION, TOKEN_PATH,
 };
 use crate::pod::Pod;
+use crate::problem::{LookupProblem, Problem};
 use crate::service_account::ServiceAccount;
 use crate::settings::{CaSource, Config, CustomTokenEndpoint, TokenLayout};
 use crate::volume_name::volume_name;
@@ -70,20 +70,34 @@ pub fn skip_containers(annotation: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// Decides the mutation of a selected Pod whose ServiceAccount `sa_name` was read as `sa`.
+/// Decides the mutation of a Pod whose ServiceAccount `sa_name` was looked up as `sa`, or
+/// returns every problem that prevents it, in the order upstream checks them (the first is
+/// the one a Pod is rejected for).
 pub fn plan(
     config: &Config,
     pod: &Pod,
     sa_name: &str,
-    sa: &ServiceAccount,
-) -> Result<Plan, Rejection> {
+    sa: Result<&ServiceAccount, &LookupProblem>,
+) -> Result<Plan, Vec<Problem>> {
+    let mut problems = Vec::new();
     let skip = skip_containers(pod.annotation(SKIP_CONTAINERS_ANNOTATION));
-
-    // Project rule (spec §5): a usable client id is required, unless every container the
-    // policy mutates already gives AZURE_CLIENT_ID a value itself.
-    let client_id = match client_id(sa) {
-        Ok(id) => Some(id),
+    let sa = match sa {
+        Ok(sa) => Some(sa),
         Err(problem) => {
+            problems.push(Problem::ServiceAccount {
+                name: sa_name.to_string(),
+                problem: problem.clone(),
+            });
+            None
+        }
+    };
+
+    // Project rule: a usable client id is required, unless every container the policy
+    // mutates already gives AZURE_CLIENT_ID a value itself.
+    let client_id = match sa.map(client_id) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(problem)) => {
             // The proxy containers are the policy's own and do not count, whether it adds
             // them now or added them in an earlier pass.
             let proxy = pod.has_annotation(INJECT_PROXY_ANNOTATION);
@@ -94,27 +108,36 @@ pub fn plan(
                 .filter(|c| !(proxy && [PROXY_CONTAINER, PROXY_INIT_CONTAINER].contains(&c.name)))
                 .all(|c| c.sets_env(AZURE_CLIENT_ID));
             if !all_set {
-                return Err(messages::missing_client_id(
-                    &pod.reference,
-                    sa_name,
-                    &problem,
-                ));
+                problems.push(Problem::NoClientId {
+                    service_account: sa_name.to_string(),
+                    problem,
+                });
             }
             None
         }
     };
 
-    // Step 4 of upstream: the proxy checks come before the token expiration.
+    // As upstream: the proxy checks come before the token expiration.
     let proxy = match pod.has_annotation(INJECT_PROXY_ANNOTATION) {
-        true => Some(proxy_plan(config, pod)?),
+        true => proxy_plan(config, pod).map_err(|p| problems.push(p)).ok(),
         false => None,
     };
 
+    // An unreadable ServiceAccount leaves only the Pod's own annotation to check.
     let expiration = token_expiration(
         pod.annotation(TOKEN_EXPIRATION_ANNOTATION),
-        sa.annotation(TOKEN_EXPIRATION_ANNOTATION),
+        sa.and_then(|sa| sa.annotation(TOKEN_EXPIRATION_ANNOTATION)),
     )
-    .map_err(|e| messages::token_expiration(&pod.reference, sa_name, &e))?;
+    .map_err(|error| {
+        problems.push(Problem::TokenExpiration {
+            service_account: sa_name.to_string(),
+            error,
+        })
+    })
+    .unwrap_or(DEFAULT_SECONDS);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
 
     let custom_endpoint = match &config.custom_token_endpoint {
         Some(cte) => pod
@@ -124,7 +147,7 @@ pub fn plan(
         None => None,
     };
     let tenant_id = sa
-        .annotation(TENANT_ID_ANNOTATION)
+        .and_then(|sa| sa.annotation(TENANT_ID_ANNOTATION))
         .unwrap_or(&config.default_tenant_id);
     let token = token_plan(config, pod, custom_endpoint, expiration);
     let token_file = format!("{}/{}", token.mount_path, token_path(config.token_layout));
@@ -164,15 +187,16 @@ pub fn plan(
 
 /// The proxy containers (spec §4.6): a Pod on the host network cannot get the proxy, and the
 /// port annotation is parsed as upstream parses it.
-fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Rejection> {
+fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Problem> {
     if pod.host_network() {
-        return Err(messages::proxy_on_host_network(&pod.reference));
+        return Err(Problem::ProxyOnHostNetwork);
     }
     let port = match pod.annotation(PROXY_PORT_ANNOTATION) {
         None => DEFAULT_PROXY_PORT,
-        Some(raw) => {
-            go_int::parse_int(raw, 32).map_err(|e| messages::proxy_port(&pod.reference, raw, &e))?
-        }
+        Some(raw) => go_int::parse_int(raw, 32).map_err(|error| Problem::ProxyPort {
+            value: raw.to_string(),
+            error,
+        })?,
     };
     let proxy = &config.proxy;
     let port_arg = format!("--proxy-port={port}");

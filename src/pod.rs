@@ -5,25 +5,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::messages::{self, Rejection};
+use crate::problem::{Problem, Subject};
 
 /// The two container lists the policy mutates, in the order it mutates them (spec §4.2).
 /// Ephemeral containers are never touched.
 pub const MUTATED_LISTS: [&str; 2] = ["initContainers", "containers"];
-
-/// Identifies a Pod in messages: `namespace/name`, or `namespace/generateName*` before the API
-/// server has named it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PodRef {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for PodRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
 
 fn kind_of(value: &Value) -> &'static str {
     match value {
@@ -84,10 +70,10 @@ pub fn opt_list<'a>(
     }
 }
 
-/// The checked view of a Pod that the planner reads.
+/// The checked view of a Pod (or of a workload's Pod template) that the planner reads.
 #[derive(Debug)]
 pub struct Pod<'a> {
-    pub reference: PodRef,
+    pub subject: Subject,
     metadata: Option<&'a Map<String, Value>>,
     annotations: Option<&'a Map<String, Value>>,
     pub spec: &'a Map<String, Value>,
@@ -97,64 +83,81 @@ pub struct Pod<'a> {
 }
 
 impl<'a> Pod<'a> {
-    /// Checks the parts of the Pod the policy reads or edits, before anything else happens
-    /// (upstream decodes the Pod first, spec §3 step 1). `namespace` is the request's namespace,
-    /// where the ServiceAccount is looked up.
-    pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, Rejection> {
-        let fallback = PodRef {
+    /// Checks the parts of a Pod the policy reads or edits, before anything else happens
+    /// (upstream decodes the Pod first). `namespace` is the request's namespace, where the
+    /// ServiceAccount is looked up; the Pod's own `metadata.namespace` is not trusted for it.
+    pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, (Subject, Problem)> {
+        let fallback = Subject {
+            kind: "Pod",
             namespace: namespace.to_string(),
             name: "<unnamed>".to_string(),
+            template: "",
         };
-        let root = pod.as_object().ok_or_else(|| {
-            messages::malformed(&fallback, format!("the Pod is {}", kind_of(pod)))
-        })?;
-        let metadata = opt_object(root, "metadata", "")
-            .map_err(|e| messages::malformed(&fallback, trim_dot(e)))?;
+        let metadata = match pod {
+            Value::Object(root) => opt_object(root, "metadata", "")
+                .map_err(|e| (fallback.clone(), Problem::Malformed(trim_dot(e))))?,
+            _ => None,
+        };
         let field = |key| match metadata {
-            Some(meta) => {
-                opt_str(meta, key, "metadata").map_err(|e| messages::malformed(&fallback, e))
-            }
+            Some(meta) => opt_str(meta, key, "metadata")
+                .map_err(|e| (fallback.clone(), Problem::Malformed(e))),
             None => Ok(None),
         };
-        let (name, generate_name, own_namespace) =
-            (field("name")?, field("generateName")?, field("namespace")?);
-        let reference = PodRef {
-            // The request's namespace is authoritative (spec §1.2); the Pod's own is a fallback
-            // for callers that leave the request's empty.
-            namespace: match namespace {
-                "" => own_namespace.unwrap_or("").to_string(),
-                ns => ns.to_string(),
-            },
+        let (name, generate_name) = (field("name")?, field("generateName")?);
+        field("namespace")?;
+        let subject = Subject {
             name: match (name, generate_name) {
                 (Some(n), _) if !n.is_empty() => n.to_string(),
                 (_, Some(g)) if !g.is_empty() => format!("{g}*"),
                 _ => "<unnamed>".to_string(),
             },
+            ..fallback
         };
+        match Pod::read_as(pod, subject.clone()) {
+            Ok(pod) => Ok(pod),
+            Err(problem) => Err((subject, problem)),
+        }
+    }
+
+    /// Checks a Pod template (`{metadata, spec}`) of the workload `subject`; the paths in a
+    /// problem are paths in the workload.
+    pub fn read_as(pod: &'a Value, subject: Subject) -> Result<Pod<'a>, Problem> {
+        let base = subject.template;
+        let malformed = |detail: String| Problem::Malformed(detail);
+        let root = pod.as_object().ok_or_else(|| {
+            malformed(match base.trim_end_matches('.') {
+                "" => format!("the Pod is {}", kind_of(pod)),
+                path => format!("{path} must be an object, found {}", kind_of(pod)),
+            })
+        })?;
+        let at = |path: &str| format!("{base}{path}");
+        let metadata = opt_object(root, "metadata", base.trim_end_matches('.'))
+            .map_err(|e| malformed(trim_dot(e)))?;
+        if let Some(meta) = metadata {
+            for key in ["name", "generateName"] {
+                opt_str(meta, key, &at("metadata")).map_err(malformed)?;
+            }
+        }
         let annotations = match metadata {
-            Some(meta) => opt_object(meta, "annotations", "metadata")
-                .map_err(|e| messages::malformed(&reference, e))?,
+            Some(meta) => opt_object(meta, "annotations", &at("metadata")).map_err(malformed)?,
             None => None,
         };
         let spec = match root.get("spec") {
             Some(Value::Object(spec)) => spec,
             None | Some(Value::Null) => {
-                return Err(messages::malformed(
-                    &reference,
-                    "spec is missing".to_string(),
-                ));
+                return Err(malformed(format!("{} is missing", at("spec"))));
             }
             Some(other) => {
-                return Err(messages::malformed(
-                    &reference,
-                    format!("spec must be an object, found {}", kind_of(other)),
-                ));
+                return Err(malformed(format!(
+                    "{} must be an object, found {}",
+                    at("spec"),
+                    kind_of(other)
+                )));
             }
         };
         for (key, what) in [("labels", "label"), ("annotations", "annotation")] {
             let map = match metadata {
-                Some(meta) => opt_object(meta, key, "metadata")
-                    .map_err(|e| messages::malformed(&reference, e))?,
+                Some(meta) => opt_object(meta, key, &at("metadata")).map_err(malformed)?,
                 None => None,
             };
             // null reads as "" (as Go decodes it into map[string]string)
@@ -163,36 +166,31 @@ impl<'a> Pod<'a> {
                 .flatten()
                 .find(|(_, v)| !(v.is_string() || v.is_null()))
             {
-                return Err(messages::malformed(
-                    &reference,
-                    format!(
-                        "{what} \"{name}\" must be a string, found {}",
-                        kind_of(value)
-                    ),
-                ));
+                return Err(malformed(format!(
+                    "{what} \"{name}\" must be a string, found {}",
+                    kind_of(value)
+                )));
             }
         }
         let mut containers = Vec::new();
         for list in MUTATED_LISTS {
-            let items =
-                opt_list(spec, list, "spec").map_err(|e| messages::malformed(&reference, e))?;
+            let items = opt_list(spec, list, &at("spec")).map_err(malformed)?;
             for (i, item) in items.iter().enumerate() {
                 containers.push(
-                    Container::read(item, &format!("spec.{list}[{i}]"))
-                        .map_err(|e| messages::malformed(&reference, e))?,
+                    Container::read(item, &at(&format!("spec.{list}[{i}]"))).map_err(malformed)?,
                 );
             }
         }
-        let volumes =
-            opt_list(spec, "volumes", "spec").map_err(|e| messages::malformed(&reference, e))?;
+        let volumes = opt_list(spec, "volumes", &at("spec")).map_err(malformed)?;
         if let Some((i, v)) = volumes.iter().enumerate().find(|(_, v)| !v.is_object()) {
-            return Err(messages::malformed(
-                &reference,
-                format!("spec.volumes[{i}] must be an object, found {}", kind_of(v)),
-            ));
+            return Err(malformed(format!(
+                "{} must be an object, found {}",
+                at(&format!("spec.volumes[{i}]")),
+                kind_of(v)
+            )));
         }
         Ok(Pod {
-            reference,
+            subject,
             metadata,
             annotations,
             spec,
@@ -230,14 +228,27 @@ impl<'a> Pod<'a> {
         self.annotations.is_some_and(|a| a.contains_key(key))
     }
 
-    /// `spec.serviceAccountName`, or `default` when it is empty or absent (spec §1.2).
-    pub fn service_account_name(&self) -> Result<&'a str, Rejection> {
-        let name = opt_str(self.spec, "serviceAccountName", "spec")
-            .map_err(|e| messages::malformed(&self.reference, e))?;
+    /// `spec.serviceAccountName`, or `default` when it is empty or absent.
+    pub fn service_account_name(&self) -> Result<&'a str, Problem> {
+        let name = opt_str(self.spec, "serviceAccountName", &self.subject.path("spec"))
+            .map_err(Problem::Malformed)?;
         Ok(match name {
             Some(n) if !n.is_empty() => n,
             _ => "default",
         })
+    }
+
+    /// The keys of the Pod's annotations.
+    pub fn annotation_keys(&self) -> impl Iterator<Item = &'a str> {
+        self.annotations
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+    }
+
+    /// `spec.os.name`, when it is a string.
+    pub fn os_name(&self) -> Option<&'a str> {
+        self.spec.get("os")?.get("name")?.as_str()
     }
 
     pub fn host_network(&self) -> bool {
@@ -254,6 +265,9 @@ fn trim_dot(s: String) -> String {
 pub struct Container<'a> {
     pub name: &'a str,
     pub env: &'a [Value],
+    pub volume_mounts: &'a [Value],
+    /// The whole container, for the checks that read more than the policy edits.
+    pub object: &'a Map<String, Value>,
 }
 
 impl<'a> Container<'a> {
@@ -280,7 +294,21 @@ impl<'a> Container<'a> {
             opt_str(mount, "name", &mount_path)?;
             opt_str(mount, "mountPath", &mount_path)?;
         }
-        Ok(Container { name, env })
+        Ok(Container {
+            name,
+            env,
+            volume_mounts,
+            object: obj,
+        })
+    }
+
+    /// The `value` of the container's env entry `name`, when it is a string.
+    pub fn env_value(&self, name: &str) -> Option<&'a str> {
+        self.env
+            .iter()
+            .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|e| e.get("value"))
+            .and_then(Value::as_str)
     }
 
     /// Whether the container itself gives `name` a usable value: a non-empty `value`, or a

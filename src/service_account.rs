@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::problem::LookupProblem;
+
 /// What the policy needs from a ServiceAccount: its annotations. Deserialising only this keeps
 /// the module small and tolerates any other content of the object.
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
@@ -50,7 +52,35 @@ impl ServiceAccount {
 
 /// Where ServiceAccounts come from. The error is the reason the lookup failed, as text.
 pub trait ServiceAccountSource {
+    /// The ServiceAccount, possibly from the host's cache.
     fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String>;
+
+    /// The ServiceAccount as the API server has it now, bypassing any cache. A source without
+    /// a cache answers as `get` does.
+    fn get_fresh(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        self.get(namespace, name)
+    }
+}
+
+/// The text of Kubewarden's host when the object does not exist.
+const HOST_NOT_FOUND: &str = "Cannot find v1/ServiceAccount named";
+
+/// Looks the ServiceAccount up (bypassing the host's cache when `fresh`), telling a missing
+/// ServiceAccount from one that could not be read.
+pub fn lookup(
+    source: &impl ServiceAccountSource,
+    namespace: &str,
+    name: &str,
+    fresh: bool,
+) -> Result<ServiceAccount, LookupProblem> {
+    let answer = match fresh {
+        true => source.get_fresh(namespace, name),
+        false => source.get(namespace, name),
+    };
+    answer.map_err(|error| match error.contains(HOST_NOT_FOUND) {
+        true => LookupProblem::NotFound(error),
+        false => LookupProblem::Unreadable(error),
+    })
 }
 
 /// The real source: Kubewarden's `kubernetes/get_resource` host capability. The host caches
@@ -59,17 +89,23 @@ pub struct HostServiceAccounts;
 
 impl ServiceAccountSource for HostServiceAccounts {
     fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
-        use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-            GetResourceRequest, get_resource,
-        };
-        let request = GetResourceRequest {
-            api_version: "v1".to_string(),
-            kind: "ServiceAccount".to_string(),
-            name: name.to_string(),
-            namespace: Some(namespace.to_string()),
-            disable_cache: false,
-            field_masks: None,
-        };
-        get_resource::<ServiceAccount>(&request).map_err(|e| e.to_string())
+        host_get(namespace, name, false)
     }
+
+    fn get_fresh(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        host_get(namespace, name, true)
+    }
+}
+
+fn host_get(namespace: &str, name: &str, disable_cache: bool) -> Result<ServiceAccount, String> {
+    use kubewarden_policy_sdk::host_capabilities::kubernetes::{GetResourceRequest, get_resource};
+    let request = GetResourceRequest {
+        api_version: "v1".to_string(),
+        kind: "ServiceAccount".to_string(),
+        name: name.to_string(),
+        namespace: Some(namespace.to_string()),
+        disable_cache,
+        field_masks: None,
+    };
+    get_resource::<ServiceAccount>(&request).map_err(|e| e.to_string())
 }

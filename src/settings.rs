@@ -47,6 +47,12 @@ pub struct Settings {
     /// The custom token endpoint ("identity binding") feature, off unless configured.
     #[serde(default, deserialize_with = "object_only")]
     pub custom_token_endpoint: Option<CustomTokenEndpointSettings>,
+    /// How findings of the checks are delivered: `warn` (default) or `reject`.
+    #[serde(default)]
+    pub findings: Option<String>,
+    /// Verify labelled Pods instead of mutating them.
+    #[serde(default)]
+    pub verify: Option<bool>,
 }
 
 /// A nested settings object must be a JSON object: serde's derived impl would also take a list
@@ -117,6 +123,18 @@ pub struct Config {
     pub proxy: ProxyConfig,
     /// `None` when the custom token endpoint feature is off.
     pub custom_token_endpoint: Option<CustomTokenEndpoint>,
+    pub findings: Findings,
+    /// Pods are verified, never mutated.
+    pub verify: bool,
+}
+
+/// How the checks of workloads, ServiceAccounts and verified Pods deliver what they find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Findings {
+    /// Accept, with one warning per finding.
+    Warn,
+    /// Reject, with every finding in the message.
+    Reject,
 }
 
 pub const DEFAULT_PROXY_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0";
@@ -203,7 +221,7 @@ impl Settings {
                 format!(
                     "{e}. Accepted settings: defaultTenantId (required), azureEnvironment, \
                      authorityHost, audience, tokenLayout, proxyImage, proxyInitImage, \
-                     proxyLogLevel, useNativeSidecar, customTokenEndpoint"
+                     proxyLogLevel, useNativeSidecar, customTokenEndpoint, findings, verify"
                 )
             }),
             Ok(_) => Err(
@@ -287,7 +305,21 @@ impl Config {
             }
         };
 
+        let findings = match settings.findings.as_deref() {
+            None | Some("warn") => Findings::Warn,
+            Some("reject") => Findings::Reject,
+            Some(other) => {
+                return Err(format!(
+                    "findings \"{other}\" is not supported. Accepted values: \"warn\" (default: \
+                     accept, with a warning per finding) and \"reject\" (reject, with every \
+                     finding in the message)"
+                ));
+            }
+        };
+
         Ok(Config {
+            findings,
+            verify: settings.verify.unwrap_or(false),
             default_tenant_id,
             authority_host,
             audience,
@@ -628,6 +660,8 @@ mod tests {
                     native_sidecar: true,
                 },
                 custom_token_endpoint: None,
+                findings: Findings::Warn,
+                verify: false,
             })
         );
         assert_eq!(
@@ -663,6 +697,8 @@ mod tests {
                         label_selector: Some(serde_json::json!({"matchLabels": {"a": "b"}})),
                     },
                 }),
+                findings: Findings::Warn,
+                verify: false,
             })
         );
         assert_eq!(

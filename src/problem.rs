@@ -1,0 +1,134 @@
+//! What can be wrong, as data: the reading, lookup and planning code return these, and
+//! `messages` turns them into text. Keeping them apart lets every role (Pod mutation, Pod
+//! verification, workload checks) report the same problem in the form that fits it.
+
+use crate::expiration::{ExpirationError, Origin};
+
+/// The object a problem is about: a Pod, or the Pod template of a workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// `Pod`, `Deployment`, `CronJob`, …
+    pub kind: &'static str,
+    pub namespace: String,
+    /// `metadata.name`, `generateName*` before the API server named the object, or
+    /// `<unnamed>`.
+    pub name: String,
+    /// Where the Pod template sits in the object, with a trailing dot (`spec.template.`);
+    /// empty for a Pod.
+    pub template: &'static str,
+}
+
+impl Subject {
+    /// `kind "namespace/name"`, as every message names the object; a workload's Pod template
+    /// is named by its path.
+    pub fn described(&self) -> String {
+        let template = self.template.trim_end_matches('.');
+        match template {
+            "" => format!("{} \"{}/{}\"", self.kind, self.namespace, self.name),
+            path => format!(
+                "{} \"{}/{}\" (Pod template {path})",
+                self.kind, self.namespace, self.name
+            ),
+        }
+    }
+
+    /// `kind namespace/name`, the short form used in warnings.
+    pub fn short(&self) -> String {
+        format!("{} {}/{}", self.kind, self.namespace, self.name)
+    }
+
+    /// A path inside the Pod (`spec.containers[0]`) as a path inside the object.
+    pub fn path(&self, in_pod: &str) -> String {
+        format!("{}{in_pod}", self.template)
+    }
+}
+
+/// Why the ServiceAccount has no usable client id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientIdProblem {
+    Missing,
+    Empty,
+    /// The ServiceAccount has a key that looks like a misspelling of the annotation.
+    NearMiss(String),
+}
+
+/// Why the ServiceAccount could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupProblem {
+    /// The host says it does not exist; the host's text.
+    NotFound(String),
+    /// Any other failure (RBAC, API server, an answer that is not a ServiceAccount).
+    Unreadable(String),
+}
+
+/// A reason the policy cannot configure a Pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The Pod is malformed where the policy reads it; the detail names the path in the Pod.
+    Malformed(String),
+    /// The request has no namespace, so the ServiceAccount cannot be looked up.
+    MissingNamespace,
+    ServiceAccount {
+        name: String,
+        problem: LookupProblem,
+    },
+    NoClientId {
+        service_account: String,
+        problem: ClientIdProblem,
+    },
+    TokenExpiration {
+        service_account: String,
+        error: ExpirationError,
+    },
+    ProxyOnHostNetwork,
+    ProxyPort {
+        value: String,
+        error: String,
+    },
+}
+
+impl Problem {
+    /// Whether the ServiceAccount's answer caused it, so that a fresh read may remove it.
+    pub fn from_service_account(&self) -> bool {
+        match self {
+            Problem::ServiceAccount { problem, .. } => {
+                matches!(problem, LookupProblem::NotFound(_))
+            }
+            Problem::NoClientId { .. } => true,
+            Problem::TokenExpiration { error, .. } => matches!(
+                error,
+                ExpirationError::Syntax(Origin::ServiceAccount, _)
+                    | ExpirationError::OutOfRange(Origin::ServiceAccount, _)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// One thing a check found, as the text the user reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub text: String,
+    /// Whether `findings: reject` rejects the object for it. Problems that are allowed but
+    /// almost surely a mistake, and a ServiceAccount that may still be created, only warn.
+    pub blocks: bool,
+}
+
+/// Something wrong with a ServiceAccount's Azure Workload Identity annotations or labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountProblem {
+    /// An annotation key that looks like a misspelling of `meant`.
+    NearMiss {
+        key: String,
+        meant: &'static str,
+    },
+    EmptyClientId,
+    /// The client-id or tenant-id annotation `key` is not a GUID.
+    NotGuid {
+        key: &'static str,
+        value: String,
+    },
+    Expiration(ExpirationError),
+    /// The ServiceAccount label that selected Pods before v1.0.
+    OldLabel,
+}
