@@ -55,7 +55,7 @@ pub fn assess(
     let (mut planned, mut answer) = attempt(false);
     if let Err(problems) = &planned
         && would_reject(problems)
-        && problems.iter().any(Problem::from_service_account)
+        && problems.iter().any(Problem::caused_by_service_account)
     {
         (planned, answer) = attempt(true);
     }

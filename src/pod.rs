@@ -86,7 +86,7 @@ impl<'a> Pod<'a> {
     /// Checks the parts of a Pod the policy reads or edits, before anything else happens
     /// (upstream decodes the Pod first). `namespace` is the request's namespace, where the
     /// ServiceAccount is looked up; the Pod's own `metadata.namespace` is not trusted for it.
-    pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, (Subject, Problem)> {
+    pub fn read(pod: &'a Value, namespace: &str) -> Result<Pod<'a>, Box<(Subject, Problem)>> {
         let fallback = Subject {
             kind: "Pod",
             namespace: namespace.to_string(),
@@ -95,12 +95,12 @@ impl<'a> Pod<'a> {
         };
         let metadata = match pod {
             Value::Object(root) => opt_object(root, "metadata", "")
-                .map_err(|e| (fallback.clone(), Problem::Malformed(trim_dot(e))))?,
+                .map_err(|e| Box::new((fallback.clone(), Problem::Malformed(trim_dot(e)))))?,
             _ => None,
         };
         let field = |key| match metadata {
             Some(meta) => opt_str(meta, key, "metadata")
-                .map_err(|e| (fallback.clone(), Problem::Malformed(e))),
+                .map_err(|e| Box::new((fallback.clone(), Problem::Malformed(e)))),
             None => Ok(None),
         };
         let (name, generate_name) = (field("name")?, field("generateName")?);
@@ -115,7 +115,7 @@ impl<'a> Pod<'a> {
         };
         match Pod::read_as(pod, subject.clone()) {
             Ok(pod) => Ok(pod),
-            Err(problem) => Err((subject, problem)),
+            Err(problem) => Err(Box::new((subject, problem))),
         }
     }
 
@@ -265,6 +265,7 @@ fn trim_dot(s: String) -> String {
 pub struct Container<'a> {
     pub name: &'a str,
     pub env: &'a [Value],
+    #[allow(dead_code)] // read by the verify role
     pub volume_mounts: &'a [Value],
     /// The whole container, for the checks that read more than the policy edits.
     pub object: &'a Map<String, Value>,

@@ -89,7 +89,7 @@ pub enum Problem {
 
 impl Problem {
     /// Whether the ServiceAccount's answer caused it, so that a fresh read may remove it.
-    pub fn from_service_account(&self) -> bool {
+    pub fn caused_by_service_account(&self) -> bool {
         match self {
             Problem::ServiceAccount { problem, .. } => {
                 matches!(problem, LookupProblem::NotFound(_))

@@ -22,7 +22,7 @@ pub fn mutate(
         serde_json::from_str(raw_pod).map_err(|e| messages::unreadable_request(&e.to_string()))?;
     let (plan, warnings) = {
         let pod = Pod::read(&pod_json, namespace)
-            .map_err(|(subject, problem)| messages::rejection(&subject, &problem))?;
+            .map_err(|failed| messages::rejection(&failed.0, &failed.1))?;
         // Every rejection of the Pod path may be caused by a stale ServiceAccount.
         let assessment = assess(config, &pod, cluster, |_| true);
         let warnings: Vec<String> = hints(config, &pod, assessment.client_id())
