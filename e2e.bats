@@ -42,7 +42,12 @@ policy_run() {
 # The request is accepted and the Pod is not changed.
 assert_accepted_unchanged() {
 	[ "$status" -eq 0 ]
-	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not) and (has("status") | not)' <<<"$output" >/dev/null
+	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not) and (has("status") | not) and .warnings == null' <<<"$output" >/dev/null
+}
+
+# The answer carries no warnings (kwctl prints "warnings": null).
+assert_no_warnings() {
+	jq -e '.warnings == null' <<<"$output" >/dev/null
 }
 
 # The request is accepted with exactly the JSON Patch operations in FILE
@@ -71,6 +76,32 @@ assert_rejected_with() {
 	done
 }
 
+# The request is accepted unchanged with exactly the warnings of FILE (a JSON
+# list), which are also the message (what audit reports show).
+assert_warned() {
+	local expected=$1
+	[ "$status" -eq 0 ]
+	jq -e '.allowed == true and (has("patch") | not)' <<<"$output" >/dev/null
+	diff <(jq -S .warnings <<<"$output") <(jq -S . "test_data/$expected")
+	jq -e --slurpfile w "test_data/$expected" '.status.message == "azure-workload-identity: " + ($w[0] | join("; "))' <<<"$output" >/dev/null
+}
+
+# The request is accepted with the patch of PATCH and exactly the warnings of
+# WARNINGS (a JSON list).
+assert_patch_and_warnings() {
+	local expected_patch=$1 expected_warnings=$2
+	assert_patch "$expected_patch"
+	diff <(jq -S .warnings <<<"$output") <(jq -S . "test_data/$expected_warnings")
+}
+
+# The request is rejected with exactly "azure-workload-identity: " and the
+# findings of FILE (a JSON list) joined by "; ".
+assert_rejected_with_findings() {
+	local expected=$1
+	[ "$status" -eq 0 ]
+	jq -e --slurpfile w "test_data/$expected" '.allowed == false and (has("patch") | not) and .status.message == "azure-workload-identity: " + ($w[0] | join("; "))' <<<"$output" >/dev/null
+}
+
 # kwctl refuses the settings: exit status 1, nothing on stdout, and stderr
 # says so and contains every argument.
 assert_settings_rejected() {
@@ -88,6 +119,7 @@ assert_settings_rejected() {
 @test "mutate: a labelled Pod whose ServiceAccount has a client ID gets the identity" {
 	policy_run session-mutate.yml request-labelled-pod.json e2e-settings.json
 	assert_patch e2e-patch-mutate.json
+	assert_no_warnings
 }
 
 @test "not selected: a Pod without the label is accepted unchanged, without a lookup" {
@@ -128,4 +160,29 @@ assert_settings_rejected() {
 @test "invalid settings: upstream chart value name instead of the setting" {
 	policy_run - request-labelled-pod.json e2e-settings-unknown-key.json
 	assert_settings_rejected 'unknown field `azureTenantID`'
+}
+
+@test "workload: the label on the Deployment instead of its Pod template is a warning" {
+	policy_run - request-deployment-label-on-deployment.json e2e-settings.json
+	assert_warned e2e-warnings-deployment-label.json
+}
+
+@test "workload: a CronJob whose ServiceAccount has no client ID is a warning" {
+	policy_run session-missing-client-id-cached.yml request-cronjob.json e2e-settings.json
+	assert_warned e2e-warnings-cronjob-no-client-id.json
+}
+
+@test "workload: with findings reject, the same CronJob is rejected after a fresh read" {
+	policy_run session-missing-client-id.yml request-cronjob.json e2e-settings-reject.json
+	assert_rejected_with_findings e2e-warnings-cronjob-no-client-id.json
+}
+
+@test "ServiceAccount: a misspelt client ID key is a warning, without a lookup" {
+	policy_run - request-serviceaccount-misspelt.json e2e-settings.json
+	assert_warned e2e-warnings-serviceaccount-misspelt.json
+}
+
+@test "Pod warning: skip-containers naming a container the Pod lacks" {
+	policy_run session-mutate.yml request-labelled-pod-skip-typo.json e2e-settings.json
+	assert_patch_and_warnings e2e-patch-mutate.json e2e-warnings-pod-skip-typo.json
 }

@@ -198,6 +198,13 @@ struct TemplatePeek {
 struct MarksPeek {
     labels: Option<LabelsPeek>,
     annotations: Option<LabelsPeek>,
+    #[serde(rename = "ownerReferences")]
+    owner_references: Option<Vec<OwnerPeek>>,
+}
+
+#[derive(Deserialize)]
+struct OwnerPeek {
+    controller: Option<bool>,
 }
 
 fn is_true(marks: Option<&LabelsPeek>) -> bool {
@@ -217,9 +224,17 @@ fn workload_marked(object: &RawValue, workload: &Workload) -> bool {
             .and_then(|s| s.template.as_ref()),
     };
     let template_marks = template.and_then(|t| t.metadata.as_ref());
-    is_true(peek.metadata.as_ref().and_then(|m| m.labels.as_ref()))
-        || is_true(template_marks.and_then(|m| m.labels.as_ref()))
-        || is_true(template_marks.and_then(|m| m.annotations.as_ref()))
+    // A ReplicaSet of a Deployment, a Job of a CronJob: checked at its owner, and never
+    // blocked when its controller updates it.
+    let owned = peek
+        .metadata
+        .as_ref()
+        .and_then(|m| m.owner_references.as_ref())
+        .is_some_and(|owners| owners.iter().any(|o| o.controller == Some(true)));
+    !owned
+        && (is_true(peek.metadata.as_ref().and_then(|m| m.labels.as_ref()))
+            || is_true(template_marks.and_then(|m| m.labels.as_ref()))
+            || is_true(template_marks.and_then(|m| m.annotations.as_ref())))
 }
 
 /// A ServiceAccount's annotation keys and whether it has the old opt-in label.

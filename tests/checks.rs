@@ -255,6 +255,23 @@ fn workloads_with_a_usable_template_are_accepted_without_warnings() {
             vec![("app", "sa", false)],
         ),
         (
+            "a ReplicaSet owned by its Deployment is checked at the Deployment",
+            payload(
+                "CREATE",
+                ("apps", "v1", "ReplicaSet"),
+                json!({
+                    "metadata": {"name": "web-7d4b9c5f6", "namespace": "app", "ownerReferences": [
+                        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "u", "controller": true}
+                    ]},
+                    "spec": {"template": labelled_template(app_spec())},
+                }),
+                settings("reject"),
+            ),
+            Cluster::default(),
+            accepted(),
+            vec![],
+        ),
+        (
             "DELETE is not",
             payload(
                 "DELETE",
