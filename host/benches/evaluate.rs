@@ -7,7 +7,7 @@
 //!   `validate`), the ServiceAccount served by the fake host;
 //! - `wasm-reused`: the same module, one instance kept across requests
 //!   ([`PolicyHost::instance`]): the guest's own work plus the waPC call, no instantiation;
-//! - `native`: the same Rust logic compiled natively, `respond(evaluate(payload, &source))`, the
+//! - `native`: the same Rust logic compiled natively, `respond(review(payload, &source))`, the
 //!   ServiceAccount deserialised from the same JSON bytes the host answers with;
 //! - `floor`: serde_json parses the same payload into a `Value` and serialises the Pod back, no
 //!   policy logic.
@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
-use azure_workload_identity_policy::{evaluate, respond};
+use azure_workload_identity_policy::{respond, review};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use policy_host::{FakeCluster, HostOptions, PolicyHost, PolicyInstance, validation_payload};
 use serde_json::{Value, json};
@@ -286,7 +286,7 @@ impl ServiceAccountSource for JsonServiceAccounts {
 }
 
 fn native(payload: &[u8], source: &JsonServiceAccounts) -> Vec<u8> {
-    respond(evaluate(payload, source)).expect("respond builds the response")
+    respond(review(payload, source)).expect("respond builds the response")
 }
 
 fn native_response(payload: &[u8], service_account: &Value) -> Vec<u8> {

@@ -106,6 +106,8 @@ enum Entry {
 #[derive(Debug, Clone, Default)]
 pub struct FakeCluster {
     entries: BTreeMap<(String, String), Entry>,
+    /// What a read from the host's cache answers, where it differs from the cluster.
+    cached: BTreeMap<(String, String), Option<Value>>,
     errors: BTreeMap<(String, String), String>,
     /// Problems found while building, reported by `PolicyHost` construction
     /// so that the builder methods can stay chainable and panic-free.
@@ -137,6 +139,16 @@ impl FakeCluster {
         self
     }
 
+    /// Makes a read of `namespace`/`name` from the host's cache (`disable_cache: false`)
+    /// answer `cached` (`None`: not found) while a fresh read answers what the cluster holds,
+    /// as when the ServiceAccount changed a moment ago.
+    #[must_use]
+    pub fn with_stale_cache(mut self, namespace: &str, name: &str, cached: Option<Value>) -> Self {
+        self.cached
+            .insert((namespace.to_owned(), name.to_owned()), cached);
+        self
+    }
+
     /// Makes a lookup of `namespace`/`name` fail with `message` (simulating
     /// not-found, RBAC denial, API server timeout...).
     #[must_use]
@@ -162,17 +174,24 @@ impl FakeCluster {
         self
     }
 
-    fn lookup(&self, namespace: &str, name: &str) -> Result<Vec<u8>, String> {
+    fn lookup(&self, namespace: &str, name: &str, fresh: bool) -> Result<Vec<u8>, String> {
         let key = (namespace.to_owned(), name.to_owned());
         if let Some(message) = self.errors.get(&key) {
             return Err(message.clone());
         }
+        match self.cached.get(&key) {
+            Some(Some(value)) if !fresh => {
+                return serde_json::to_vec(value).map_err(|e| e.to_string());
+            }
+            Some(None) if !fresh => {
+                return Err(not_found(namespace, name));
+            }
+            _ => {}
+        }
         match self.entries.get(&key) {
             Some(Entry::Object(value)) => serde_json::to_vec(value).map_err(|e| e.to_string()),
             Some(Entry::Raw(bytes)) => Ok(bytes.clone()),
-            None => Err(format!(
-                "Cannot find v1/ServiceAccount named '{name}' inside of namespace '{namespace}'"
-            )),
+            None => Err(not_found(namespace, name)),
         }
     }
 
@@ -183,6 +202,11 @@ impl FakeCluster {
             Err(HostError::Load(self.invalid.join("; ")))
         }
     }
+}
+
+/// What the real host answers for a ServiceAccount that does not exist.
+fn not_found(namespace: &str, name: &str) -> String {
+    format!("Cannot find v1/ServiceAccount named '{name}' inside of namespace '{namespace}'")
 }
 
 /// One host call made by the guest.
@@ -210,7 +234,6 @@ struct GetResourceRequest {
     kind: String,
     name: String,
     namespace: Option<String>,
-    #[allow(dead_code)]
     disable_cache: bool,
     #[allow(dead_code)]
     field_masks: Option<Vec<String>>,
@@ -331,7 +354,9 @@ impl Shared {
                 "Resource v1/ServiceAccount is namespaced, but no namespace was provided"
                     .to_owned(),
             ),
-            Some(ns) => self.cluster.lookup(&ns, &request.name),
+            Some(ns) => self
+                .cluster
+                .lookup(&ns, &request.name, request.disable_cache),
         })
     }
 }

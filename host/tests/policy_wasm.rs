@@ -1,7 +1,8 @@
 //! Tests of the built artifact: `policy.wasm` run through wapc + wasmtime-provider (the engine
 //! Kubewarden's host is built on) with a fake cluster. Any host call other than
 //! `kubernetes/get_resource` for a `v1/ServiceAccount` is a violation and fails the test, and
-//! every request makes at most one host call.
+//! every request makes at most one lookup, and a second one past the host's cache only before
+//! it rejects.
 //!
 //! The module is taken from `POLICY_WASM` (set by `make wasm-tests`), else `../policy.wasm`.
 
@@ -45,7 +46,8 @@ fn host(service_accounts: &[Value]) -> PolicyHost {
         .unwrap_or_else(|e| panic!("cannot instantiate: {e}"))
 }
 
-/// Evaluates and checks the host-call rules: no violation, at most one lookup.
+/// Evaluates and checks the host-call rules: no violation, at most one lookup from the cache
+/// and, after it, one of the same ServiceAccount past the cache.
 fn evaluate(host: &PolicyHost, request: &Value, settings: &Value) -> Value {
     let response = host
         .validate(request, settings)
@@ -55,12 +57,32 @@ fn evaluate(host: &PolicyHost, request: &Value, settings: &Value) -> Value {
         Vec::<String>::new(),
         "host-call violations"
     );
-    assert!(
-        host.host_calls().len() <= 1,
-        "more than one host call: {:?}",
-        host.host_calls()
-    );
+    let reads = reads(host);
+    let allowed = match reads.as_slice() {
+        [] | [(_, _, false)] => true,
+        [(ns, name, false), (ns2, name2, true)] => ns == ns2 && name == name2,
+        _ => false,
+    };
+    assert!(allowed, "unexpected host calls: {:?}", host.host_calls());
     response
+}
+
+/// The lookups as (namespace, name, disable_cache).
+fn reads(host: &PolicyHost) -> Vec<(String, String, bool)> {
+    host.host_calls()
+        .iter()
+        .map(|c| {
+            let field = |k: &str| {
+                c.payload
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let fresh = c.payload.get("disable_cache") == Some(&Value::Bool(true));
+            (field("namespace"), field("name"), fresh)
+        })
+        .collect()
 }
 
 fn lookups(host: &PolicyHost) -> Vec<(String, String)> {
@@ -170,8 +192,11 @@ fn missing_service_account_is_rejected() {
         "{message}"
     );
     assert_eq!(
-        lookups(&host),
-        vec![("default".to_string(), "workload-sa".to_string())]
+        reads(&host),
+        vec![
+            ("default".to_string(), "workload-sa".to_string(), false),
+            ("default".to_string(), "workload-sa".to_string(), true),
+        ]
     );
 }
 
@@ -352,7 +377,8 @@ fn hostile_payloads_never_trap() {
 }
 
 /// Every hostile payload of `test_data/hostile/` (issue 7) through the built module: never a
-/// trap or a guest error, always a response with a boolean `accepted`, at most one lookup.
+/// trap or a guest error, always a response with a boolean `accepted`, at most one lookup and
+/// its fresh repetition.
 #[test]
 fn the_hostile_corpus_never_traps_in_wasm() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test_data/hostile");
@@ -383,11 +409,159 @@ fn the_hostile_corpus_never_traps_in_wasm() {
             text.get(..200).unwrap_or(&text)
         );
         assert!(
-            host.host_calls().len() <= 1,
+            host.host_calls().len() <= 2,
             "{}: {:?}",
             path.display(),
             host.host_calls()
         );
     }
     assert_eq!(host.violations(), Vec::<String>::new());
+}
+
+/// The warnings of a response (`[]` when it has none: the field is null).
+fn warnings(response: &Value) -> Vec<String> {
+    response
+        .get("warnings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+fn settings_with(findings: &str) -> Value {
+    let mut s = settings();
+    if let Some(obj) = s.as_object_mut() {
+        obj.insert("findings".to_string(), json!(findings));
+    }
+    s
+}
+
+#[test]
+fn workload_findings_are_warnings_or_a_rejection() {
+    let label_on_deployment = "Deployment default/web: azure.workload.identity/use: \"true\" is on \
+        metadata.labels, so its Pods are not configured; the label must be on \
+        spec.template.metadata.labels";
+    let host = host(&[]);
+    let request = data("request-deployment-label-on-deployment.json");
+    let response = evaluate(&host, &request, &settings_with("warn"));
+    assert_eq!(
+        response,
+        json!({
+            "accepted": true,
+            "message": format!("azure-workload-identity: {label_on_deployment}"),
+            "code": null,
+            "mutated_object": null,
+            "audit_annotations": null,
+            "warnings": [label_on_deployment],
+        })
+    );
+    assert_eq!(host.host_calls().len(), 0);
+
+    let response = evaluate(&host, &request, &settings_with("reject"));
+    assert_eq!(
+        response,
+        json!({
+            "accepted": false,
+            "message": format!("azure-workload-identity: {label_on_deployment}"),
+            "code": null,
+            "mutated_object": null,
+            "audit_annotations": null,
+            "warnings": null,
+        })
+    );
+}
+
+#[test]
+fn a_cron_job_is_checked_with_a_fresh_read_before_it_is_rejected() {
+    let no_client_id = "CronJob default/nightly-report: ServiceAccount default/workload-sa has no \
+        azure.workload.identity/client-id annotation; annotate it with the identity's client ID";
+    let request = data("request-cronjob.json");
+
+    let host = host(&[data("sa-workload-no-client-id.json")]);
+    let response = evaluate(&host, &request, &settings_with("warn"));
+    assert_eq!(warnings(&response), vec![no_client_id.to_string()]);
+    assert_eq!(response.get("accepted"), Some(&json!(true)));
+    assert_eq!(reads(&host).len(), 1);
+
+    let host = self::host(&[data("sa-workload-no-client-id.json")]);
+    let response = evaluate(&host, &request, &settings_with("reject"));
+    assert_eq!(
+        response.get("message"),
+        Some(&json!(format!("azure-workload-identity: {no_client_id}")))
+    );
+    assert_eq!(response.get("accepted"), Some(&json!(false)));
+    assert_eq!(
+        reads(&host),
+        vec![
+            ("default".to_string(), "workload-sa".to_string(), false),
+            ("default".to_string(), "workload-sa".to_string(), true),
+        ]
+    );
+
+    // annotated a moment ago: the cache still has the old ServiceAccount, the fresh read wins
+    let cluster = FakeCluster::new()
+        .with_service_account(data("sa-workload.json"))
+        .with_stale_cache(
+            "default",
+            "workload-sa",
+            Some(data("sa-workload-no-client-id.json")),
+        );
+    let host = compiled()
+        .with_cluster(cluster)
+        .unwrap_or_else(|e| panic!("cannot instantiate: {e}"));
+    let response = evaluate(&host, &request, &settings_with("reject"));
+    assert_eq!(response.get("accepted"), Some(&json!(true)));
+    assert_eq!(response.get("warnings"), Some(&Value::Null));
+    assert_eq!(reads(&host).len(), 2);
+}
+
+#[test]
+fn a_pod_created_just_after_its_service_account_is_mutated() {
+    let cluster = FakeCluster::new()
+        .with_service_account(data("sa-workload.json"))
+        .with_stale_cache("default", "workload-sa", None);
+    let host = compiled()
+        .with_cluster(cluster)
+        .unwrap_or_else(|e| panic!("cannot instantiate: {e}"));
+    let response = evaluate(&host, &data("request-labelled-pod.json"), &settings());
+    assert_eq!(
+        response.get("mutated_object"),
+        Some(&data("expected-labelled-pod.json"))
+    );
+}
+
+#[test]
+fn service_accounts_and_pods_get_their_warnings() {
+    let host = host(&[data("sa-workload.json")]);
+    let response = evaluate(
+        &host,
+        &data("request-serviceaccount-misspelt.json"),
+        &settings(),
+    );
+    assert_eq!(
+        warnings(&response),
+        vec![
+            "ServiceAccount default/workload-sa: annotation \"azure.workload.identity/client_id\" \
+             is not read; rename it to azure.workload.identity/client-id"
+                .to_string()
+        ]
+    );
+    assert_eq!(host.host_calls().len(), 0);
+
+    let response = evaluate(
+        &host,
+        &data("request-labelled-pod-skip-typo.json"),
+        &settings(),
+    );
+    assert_eq!(
+        warnings(&response),
+        vec![
+            "Pod default/workload-app: metadata.annotations[\"azure.workload.identity/skip-containers\"] \
+             names container \"sidecar\", which the Pod does not have; check the spelling"
+                .to_string()
+        ]
+    );
+    assert!(response.get("mutated_object").is_some_and(Value::is_object));
 }
