@@ -12,7 +12,6 @@ pub fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
-
 /// Like [`super::harness::describe`], with a pretty-printed Pod.
 pub fn describe_pretty(decision: &Decision) -> String {
     match decision {
@@ -43,7 +42,10 @@ pub fn assert_decision(actual: &Decision, expected: &Decision, case: &str) {
 pub fn rejection(decision: &Decision, case: &str) -> String {
     match decision {
         Decision::Reject(Rejection(message)) => message.clone(),
-        other => panic!("{case}: expected a rejection, got {}", describe_pretty(other)),
+        other => panic!(
+            "{case}: expected a rejection, got {}",
+            describe_pretty(other)
+        ),
     }
 }
 

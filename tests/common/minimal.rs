@@ -11,7 +11,8 @@ pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 pub const VOLUME: &str = "azure-workload-identity-reserved-425c89ed5bb78a7623fae60fd8a6f6"; // "pod"
 pub const PROXY_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0";
-pub const PROXY_INIT_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0";
+pub const PROXY_INIT_IMAGE: &str =
+    "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0";
 
 /// Evaluates a CREATE of `pod` in namespace `ns` with these settings, every lookup finding a
 /// ServiceAccount with only the client id; returns the decision and the number of lookups.

@@ -23,8 +23,8 @@
 #![allow(dead_code)]
 
 use azure_workload_identity_policy::Rejection;
-use azure_workload_identity_policy::{Decision, evaluate};
 use azure_workload_identity_policy::ServiceAccount;
+use azure_workload_identity_policy::{Decision, evaluate};
 use serde_json::{Map, Value, json};
 
 pub const USE_LABEL: &str = "azure.workload.identity/use";
@@ -82,9 +82,7 @@ pub const KNOWN_VOLUME_NAMES: &[(&str, &str)] = &[
 
 // The fake cluster, the payload and the description of decisions (`tests/common/harness.rs`,
 // which the fuzz targets include beside this file).
-pub use super::harness::{
-    FakeCluster, describe, first_difference, payload, service_account,
-};
+pub use super::harness::{FakeCluster, describe, first_difference, payload, service_account};
 
 // ---------------------------------------------------------------------------------------------
 // The lossless check

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use super::json::set;
 
-
 pub const NS: &str = "default";
 pub const SA_NAME: &str = "workload-sa";
 /// `azure.workload.identity/client-id` of `test_data/sa-workload.json`.
@@ -38,11 +37,13 @@ pub const WEB_VOLUME: &str = "azure-workload-identity-reserved-4b5e57f6eb2f42b90
 /// hash input `pod`
 pub const POD_VOLUME: &str = "azure-workload-identity-reserved-425c89ed5bb78a7623fae60fd8a6f6";
 /// hash input `web-7d4b9c5f6- (prefix)`
-pub const WEB_PREFIX_VOLUME: &str = "azure-workload-identity-reserved-7a75b2d9436388dbbb56003231b852";
+pub const WEB_PREFIX_VOLUME: &str =
+    "azure-workload-identity-reserved-7a75b2d9436388dbbb56003231b852";
 /// hash input ` (prefix)`
 pub const NO_NAME_VOLUME: &str = "azure-workload-identity-reserved-7ae265465cf68a19ccd3c91d70dc31";
 /// hash input `workload-app` (the Pod of `test_data/request-labelled-pod.json`)
-pub const WORKLOAD_APP_VOLUME: &str = "azure-workload-identity-reserved-549d3c1935f5b955c7b85a81ea1a28";
+pub const WORKLOAD_APP_VOLUME: &str =
+    "azure-workload-identity-reserved-549d3c1935f5b955c7b85a81ea1a28";
 /// hash input `workload-app- (prefix)`
 pub const WORKLOAD_APP_PREFIX_VOLUME: &str =
     "azure-workload-identity-reserved-726d01eadb43268d4ff9b363091e68";

@@ -196,7 +196,8 @@ fn service_account_lookup_failures_are_rejections_naming_the_service_account() {
         \"serviceaccounts\" in API group \"\" in the namespace \"default\"";
     let timeout = "error invoking host capability kubernetes.get_resource: Callback evaluation \
         failure: operation timed out";
-    let payments_sa = service_account_object("payments", SA_NAME, json!({CLIENT_ID_KEY: CLIENT_ID}));
+    let payments_sa =
+        service_account_object("payments", SA_NAME, json!({CLIENT_ID_KEY: CLIENT_ID}));
     // (case, cluster, host error, what the message says happened)
     let cases: Vec<(&str, FakeCluster, String, &str)> = vec![
         (

@@ -159,7 +159,11 @@ fn both_layouts_on_the_same_pod() {
         "azure-identity-token",
     );
     let cases = [
-        ("default", json!({"defaultTenantId": DEFAULT_TENANT}), v1_6.clone()),
+        (
+            "default",
+            json!({"defaultTenantId": DEFAULT_TENANT}),
+            v1_6.clone(),
+        ),
         (
             "v1.6",
             json!({"defaultTenantId": DEFAULT_TENANT, "tokenLayout": "v1.6"}),

@@ -5,8 +5,8 @@ use azure_workload_identity_policy::{Decision, Rejection};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::common::oracle::{self, EXPIRATION_KEY, USE_LABEL};
 use crate::common::DEFAULT_TENANT;
+use crate::common::oracle::{self, EXPIRATION_KEY, USE_LABEL};
 
 fn labelled_pod(labelled: bool) -> Value {
     let mut labels = json!({"app": "web"});

@@ -125,4 +125,3 @@ fn in_big_stack<T: Send + 'static>(body: impl FnOnce() -> Result<T, String> + Se
         .and_then(|r| r);
     result.unwrap_or_else(|e| panic!("{e}"))
 }
-

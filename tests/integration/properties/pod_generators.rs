@@ -55,7 +55,9 @@ pub(crate) fn list_slot<S: Strategy<Value = Value> + 'static>(
     ]
 }
 
-pub(crate) fn optional<S: Strategy<Value = Value> + 'static>(item: S) -> impl Strategy<Value = Option<Value>> {
+pub(crate) fn optional<S: Strategy<Value = Value> + 'static>(
+    item: S,
+) -> impl Strategy<Value = Option<Value>> {
     prop::option::weighted(0.5, item)
 }
 
