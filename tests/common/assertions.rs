@@ -74,7 +74,7 @@ impl Rows {
     }
 
     /// Runs the row `case`; a panic in `row` is recorded, not propagated.
-    pub fn check(&mut self, case: &str, row: impl FnOnce()) {
+    pub fn check(&mut self, case: impl std::fmt::Display, row: impl FnOnce()) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(row)) {
             let message = panic
                 .downcast_ref::<String>()

@@ -90,26 +90,30 @@ fn unusable_client_id_is_rejected_naming_the_key_the_service_account_and_the_fix
                 .to_string(),
         ),
     ];
+    let mut rows = Rows::new();
     for (case, service_account, problem) in cases {
-        let cluster = FakeCluster::serving(&[service_account]);
-        let decision = run(
-            &fixture("request-labelled-pod.json"),
-            &default_settings(),
-            &cluster,
-        );
-        assert_rejected_with(
-            &decision,
-            &[
-                &problem,
-                "\"azure.workload.identity/client-id\"",
-                "ServiceAccount \"default/workload-sa\"",
-                "kubectl annotate serviceaccount -n default workload-sa \
-                 azure.workload.identity/client-id=<client-id>",
-            ],
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[service_account]);
+            let decision = run(
+                &fixture("request-labelled-pod.json"),
+                &default_settings(),
+                &cluster,
+            );
+            assert_rejected_with(
+                &decision,
+                &[
+                    &problem,
+                    "\"azure.workload.identity/client-id\"",
+                    "ServiceAccount \"default/workload-sa\"",
+                    "kubectl annotate serviceaccount -n default workload-sa \
+                     azure.workload.identity/client-id=<client-id>",
+                ],
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -248,18 +252,22 @@ fn pod_whose_containers_all_set_their_own_client_id_is_mutated_without_it() {
             "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
         }
     });
+    let mut rows = Rows::new();
     for sa_fixture in [
         "sa-workload-no-client-id.json",
         "sa-workload-misspelt-client-id.json",
     ] {
-        let cluster = FakeCluster::serving(&[fixture(sa_fixture)]);
-        assert_decision(
-            &run(&pod_request(pod.clone()), &default_settings(), &cluster),
-            &Decision::Mutate(expected.clone()),
-            sa_fixture,
-        );
-        assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{sa_fixture}");
+        rows.check(sa_fixture, || {
+            let cluster = FakeCluster::serving(&[fixture(sa_fixture)]);
+            assert_decision(
+                &run(&pod_request(pod.clone()), &default_settings(), &cluster),
+                &Decision::Mutate(expected.clone()),
+                sa_fixture,
+            );
+            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{sa_fixture}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -297,20 +305,24 @@ fn one_mutated_container_without_its_own_client_id_brings_back_the_rejection() {
             ),
         ),
     ];
+    let mut rows = Rows::new();
     for (case, pod) in cases {
-        let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
-        assert_rejected_with(
-            &run(&pod_request(pod), &default_settings(), &cluster),
-            &[
-                "ServiceAccount \"default/workload-sa\" used by Pod \"default/web\" has no \
-                 \"azure.workload.identity/client-id\" annotation",
-                "kubectl annotate serviceaccount -n default workload-sa \
-                 azure.workload.identity/client-id=<client-id>",
-            ],
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
+            assert_rejected_with(
+                &run(&pod_request(pod), &default_settings(), &cluster),
+                &[
+                    "ServiceAccount \"default/workload-sa\" used by Pod \"default/web\" has no \
+                     \"azure.workload.identity/client-id\" annotation",
+                    "kubectl annotate serviceaccount -n default workload-sa \
+                     azure.workload.identity/client-id=<client-id>",
+                ],
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
 
+use crate::common::Rows;
 use crate::common::minimal::*;
 
 fn cte_settings(extra: Value) -> Value {
@@ -127,21 +128,25 @@ fn custom_token_endpoint_pods() {
             vec![],
         ),
     ];
+    let mut rows = Rows::new();
     for (name, extra, value, extra_env, audience, sources) in cases {
-        let annotations = json!({"azure.workload.identity/use-binding": value});
-        let (decision, _) = run(
-            &pod(annotations.clone(), json!({"containers": [app("app")]})),
-            cte_settings(extra),
-        );
-        let expected = pod(
-            annotations,
-            json!({
-                "containers": [json!({"name": "app", "image": "app", "env": env(&extra_env), "volumeMounts": [mount()]})],
-                "volumes": [volume(audience, &sources)],
-            }),
-        );
-        assert_eq!(decision, Decision::Mutate(expected), "{name}");
+        rows.check(name, || {
+            let annotations = json!({"azure.workload.identity/use-binding": value});
+            let (decision, _) = run(
+                &pod(annotations.clone(), json!({"containers": [app("app")]})),
+                cte_settings(extra),
+            );
+            let expected = pod(
+                annotations,
+                json!({
+                    "containers": [json!({"name": "app", "image": "app", "env": env(&extra_env), "volumeMounts": [mount()]})],
+                    "volumes": [volume(audience, &sources)],
+                }),
+            );
+            assert_eq!(decision, Decision::Mutate(expected), "{name}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]

@@ -5,6 +5,8 @@
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
 
+use rstest::rstest;
+
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -87,57 +89,54 @@ fn tenant_id_comes_from_the_service_account_else_from_the_settings() {
             [vec![client()], tail()].concat(),
         ),
     ];
+    let mut rows = Rows::new();
     for (case, sa, expected_env) in cases {
-        let cluster = FakeCluster::serving(&[sa]);
-        assert_decision(
-            &run(&pod_request(web_pod()), &default_settings(), &cluster),
-            &Decision::Mutate(web_mutated(
-                expected_env,
-                wi_mount(WEB_VOLUME),
-                wi_volume(WEB_VOLUME, AUDIENCE, 3600),
-            )),
-            case,
-        );
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[sa]);
+            assert_decision(
+                &run(&pod_request(web_pod()), &default_settings(), &cluster),
+                &Decision::Mutate(web_mutated(
+                    expected_env,
+                    wi_mount(WEB_VOLUME),
+                    wi_volume(WEB_VOLUME, AUDIENCE, 3600),
+                )),
+                case,
+            );
+        });
     }
+    rows.assert_all_passed();
 }
 
 // ---------------------------------------------------------------------------------------------
 // skip-containers (§2.1)
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn skipped_containers_get_neither_env_nor_mount_but_the_volume_is_added() {
+#[rstest]
+#[case("", vec![])]
+#[case("log-shipper", vec!["log-shipper"])]
+#[case("init-config; log-shipper", vec!["init-config", "log-shipper"])]
+#[case(" app ;;", vec!["app"])]
+#[case("init-config;app;log-shipper", vec!["init-config", "app", "log-shipper"])]
+// comma is not a separator; matching is exact and case-sensitive
+#[case("app,log-shipper", vec![])]
+#[case("App", vec![])]
+#[case("log", vec![])]
+fn skipped_containers_get_neither_env_nor_mount_but_the_volume_is_added(
+    #[case] annotation: &str,
+    #[case] skipped: Vec<&str>,
+) {
     // (annotation, containers it skips)
-    let cases: Vec<(&str, Vec<&str>)> = vec![
-        ("", vec![]),
-        ("log-shipper", vec!["log-shipper"]),
-        (
-            "init-config; log-shipper",
-            vec!["init-config", "log-shipper"],
-        ),
-        (" app ;;", vec!["app"]),
-        (
-            "init-config;app;log-shipper",
-            vec!["init-config", "app", "log-shipper"],
-        ),
-        // comma is not a separator; matching is exact and case-sensitive
-        ("app,log-shipper", vec![]),
-        ("App", vec![]),
-        ("log", vec![]),
-    ];
-    for (annotation, skipped) in cases {
-        let pod = with(&trio_pod(), &[(SKIP_ANNOTATION, json!(annotation))]);
-        let expected = with(
-            &trio_mutated(&skipped),
-            &[(SKIP_ANNOTATION, json!(annotation))],
-        );
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        assert_decision(
-            &run(&pod_request(pod), &default_settings(), &cluster),
-            &Decision::Mutate(expected),
-            &format!("skip-containers {annotation:?}"),
-        );
-    }
+    let pod = with(&trio_pod(), &[(SKIP_ANNOTATION, json!(annotation))]);
+    let expected = with(
+        &trio_mutated(&skipped),
+        &[(SKIP_ANNOTATION, json!(annotation))],
+    );
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    assert_decision(
+        &run(&pod_request(pod), &default_settings(), &cluster),
+        &Decision::Mutate(expected),
+        &format!("skip-containers {annotation:?}"),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

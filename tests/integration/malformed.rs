@@ -113,20 +113,24 @@ fn malformed_selected_pods_are_rejected_naming_the_path() {
             "metadata.name must be a string, found a number",
         ),
     ];
+    let mut rows = Rows::new();
     for (case, pod, reference, detail) in cases {
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        assert_decision(
-            &run(&pod_request(pod), &default_settings(), &cluster),
-            &Decision::Reject(Rejection(malformed(reference, detail))),
-            case,
-        );
-        // At most the one lookup of the Pod's ServiceAccount.
-        let calls = cluster.calls();
-        assert!(
-            calls.is_empty() || calls == lookups(&[(NS, SA_NAME)]),
-            "{case}: lookups {calls:?}"
-        );
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+            assert_decision(
+                &run(&pod_request(pod), &default_settings(), &cluster),
+                &Decision::Reject(Rejection(malformed(reference, detail))),
+                case,
+            );
+            // At most the one lookup of the Pod's ServiceAccount.
+            let calls = cluster.calls();
+            assert!(
+                calls.is_empty() || calls == lookups(&[(NS, SA_NAME)]),
+                "{case}: lookups {calls:?}"
+            );
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -143,15 +147,19 @@ fn a_pod_that_does_not_decode_is_rejected_before_the_lookup() {
             "spec.containers[0].env must be a list, found an object",
         ),
     ];
+    let mut rows = Rows::new();
     for (case, pod, detail) in cases {
-        let cluster = FakeCluster::empty();
-        assert_decision(
-            &run(&pod_request(pod), &default_settings(), &cluster),
-            &Decision::Reject(Rejection(malformed("default/web", detail))),
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::empty();
+            assert_decision(
+                &run(&pod_request(pod), &default_settings(), &cluster),
+                &Decision::Reject(Rejection(malformed("default/web", detail))),
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -161,16 +169,20 @@ fn an_unreadable_payload_is_rejected_without_a_lookup() {
         ("no request", b"{\"settings\": {}}".to_vec()),
         ("request a string", b"{\"request\": \"pod\"}".to_vec()),
     ];
+    let mut rows = Rows::new();
     for (case, bytes) in cases {
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        assert_rejected_with(
-            &evaluate(&bytes, &cluster),
-            &[
-                "azure-workload-identity: the admission request could not be read (",
-                "); this is a bug in the caller, please report it",
-            ],
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+            assert_rejected_with(
+                &evaluate(&bytes, &cluster),
+                &[
+                    "azure-workload-identity: the admission request could not be read (",
+                    "); this is a bug in the caller, please report it",
+                ],
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }

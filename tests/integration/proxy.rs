@@ -3,102 +3,75 @@
 //! re-invocation with the proxy present.
 
 use azure_workload_identity_policy::{Decision, Rejection};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use rstest::rstest;
+
+use crate::common::Rows;
 use crate::common::minimal::*;
 
-#[test]
-fn proxy_placement_in_both_modes() {
+#[rstest]
+#[case("native, no init containers", true, json!({"containers": [app("app")]}), json!([proxy(8000, true), proxy_init("8000")]), json!([mutated_app("app")]))]
+#[case("native, existing init containers", true, json!({"initContainers": [app("init-a"), app("init-b")], "containers": [app("app")]}), json!([proxy(8000, true), mutated_app("init-a"), mutated_app("init-b"), proxy_init("8000")]), json!([mutated_app("app")]))]
+#[case("legacy, no init containers", false, json!({"containers": [app("app"), app("second")]}), json!([proxy_init("8000")]), json!([proxy(8000, false), mutated_app("app"), mutated_app("second")]))]
+#[case("legacy, existing init containers", false, json!({"initContainers": [app("init-a")], "containers": [app("app")]}), json!([mutated_app("init-a"), proxy_init("8000")]), json!([proxy(8000, false), mutated_app("app")]))]
+fn proxy_placement_in_both_modes(
+    #[case] name: &str,
+    #[case] native: bool,
+    #[case] spec: Value,
+    #[case] init: Value,
+    #[case] containers: Value,
+) {
     // (case, useNativeSidecar, spec in, expected initContainers, expected containers)
-    let cases = [
-        (
-            "native, no init containers",
-            true,
-            json!({"containers": [app("app")]}),
-            json!([proxy(8000, true), proxy_init("8000")]),
-            json!([mutated_app("app")]),
-        ),
-        (
-            "native, existing init containers",
-            true,
-            json!({"initContainers": [app("init-a"), app("init-b")], "containers": [app("app")]}),
-            json!([
-                proxy(8000, true),
-                mutated_app("init-a"),
-                mutated_app("init-b"),
-                proxy_init("8000")
-            ]),
-            json!([mutated_app("app")]),
-        ),
-        (
-            "legacy, no init containers",
-            false,
-            json!({"containers": [app("app"), app("second")]}),
-            json!([proxy_init("8000")]),
-            json!([
-                proxy(8000, false),
-                mutated_app("app"),
-                mutated_app("second")
-            ]),
-        ),
-        (
-            "legacy, existing init containers",
-            false,
-            json!({"initContainers": [app("init-a")], "containers": [app("app")]}),
-            json!([mutated_app("init-a"), proxy_init("8000")]),
-            json!([proxy(8000, false), mutated_app("app")]),
-        ),
-    ];
-    for (name, native, spec, init, containers) in cases {
-        let (decision, calls) = run(
-            &pod(json!({INJECT: "true"}), spec),
-            settings(json!({"useNativeSidecar": native})),
-        );
-        assert_eq!(calls, 1, "{name}");
-        let expected = pod(
-            json!({INJECT: "true"}),
-            json!({"initContainers": init, "containers": containers, "volumes": [volume("api://AzureADTokenExchange", &[])]}),
-        );
-        assert_eq!(decision, Decision::Mutate(expected), "{name}");
-    }
+    let (decision, calls) = run(
+        &pod(json!({INJECT: "true"}), spec),
+        settings(json!({"useNativeSidecar": native})),
+    );
+    assert_eq!(calls, 1, "{name}");
+    let expected = pod(
+        json!({INJECT: "true"}),
+        json!({"initContainers": init, "containers": containers, "volumes": [volume("api://AzureADTokenExchange", &[])]}),
+    );
+    assert_eq!(decision, Decision::Mutate(expected), "{name}");
 }
 
-#[test]
-fn proxy_annotation_value_is_ignored_and_port_parsed_like_upstream() {
+#[rstest]
+#[case("false", None, 8000, "8000")]
+#[case("", None, 8000, "8000")]
+#[case("true", Some("9000"), 9000, "9000")]
+#[case("true", Some("+9000"), 9000, "9000")]
+#[case("true", Some("09000"), 9000, "9000")]
+#[case("true", Some("0"), 0, "0")]
+#[case("true", Some("70000"), 70000, "70000")]
+#[case("true", Some("-1"), -1, "-1")]
+fn proxy_annotation_value_is_ignored_and_port_parsed_like_upstream(
+    #[case] value: &str,
+    #[case] port: Option<&str>,
+    #[case] number: i64,
+    #[case] text: &str,
+) {
     // (inject value, port annotation, expected port number, expected PROXY_PORT)
-    let cases = [
-        ("false", None, 8000, "8000"),
-        ("", None, 8000, "8000"),
-        ("true", Some("9000"), 9000, "9000"),
-        ("true", Some("+9000"), 9000, "9000"),
-        ("true", Some("09000"), 9000, "9000"),
-        ("true", Some("0"), 0, "0"),
-        ("true", Some("70000"), 70000, "70000"),
-        ("true", Some("-1"), -1, "-1"),
-    ];
-    for (value, port, number, text) in cases {
-        let mut annotations = json!({INJECT: value});
-        if let (Some(p), Some(obj)) = (port, annotations.as_object_mut()) {
-            obj.insert(PORT.into(), json!(p));
-        }
-        let (decision, _) = run(
-            &pod(annotations.clone(), json!({"containers": [app("app")]})),
-            settings(json!({})),
-        );
-        let expected = pod(
-            annotations,
-            json!({
-                "initContainers": [proxy(number, true), proxy_init(text)],
-                "containers": [mutated_app("app")],
-                "volumes": [volume("api://AzureADTokenExchange", &[])],
-            }),
-        );
-        assert_eq!(
-            decision,
-            Decision::Mutate(expected),
-            "inject {value:?}, port {port:?}"
-        );
+    let mut annotations = json!({INJECT: value});
+    if let (Some(p), Some(obj)) = (port, annotations.as_object_mut()) {
+        obj.insert(PORT.into(), json!(p));
     }
+    let (decision, _) = run(
+        &pod(annotations.clone(), json!({"containers": [app("app")]})),
+        settings(json!({})),
+    );
+    let expected = pod(
+        annotations,
+        json!({
+            "initContainers": [proxy(number, true), proxy_init(text)],
+            "containers": [mutated_app("app")],
+            "volumes": [volume("api://AzureADTokenExchange", &[])],
+        }),
+    );
+    assert_eq!(
+        decision,
+        Decision::Mutate(expected),
+        "inject {value:?}, port {port:?}"
+    );
 }
 
 #[test]
@@ -132,14 +105,18 @@ fn proxy_rejections() {
             "azure-workload-identity: Pod \"ns/pod\": annotation \"azure.workload.identity/proxy-sidecar-port\" has the value \"x\": failed to parse proxy sidecar port: strconv.ParseInt: parsing \"x\": invalid syntax. Set it to a port number such as \"8000\", or remove it to use 8000",
         ),
     ];
+    let mut rows = Rows::new();
     for (annotations, spec, message) in cases {
-        let (decision, _) = run(&pod(annotations.clone(), spec), settings(json!({})));
-        assert_eq!(
-            decision,
-            Decision::Reject(Rejection(message.to_string())),
-            "{annotations}"
-        );
+        rows.check(annotations.to_string(), || {
+            let (decision, _) = run(&pod(annotations.clone(), spec), settings(json!({})));
+            assert_eq!(
+                decision,
+                Decision::Reject(Rejection(message.to_string())),
+                "{annotations}"
+            );
+        });
     }
+    rows.assert_all_passed();
     // hostNetwork without the proxy is fine
     let (decision, _) = run(
         &pod(
@@ -186,18 +163,22 @@ fn skip_containers_can_name_the_injected_proxy_containers() {
 
 #[test]
 fn reinvocation_with_the_proxy_present_changes_nothing() {
+    let mut rows = Rows::new();
     for native in [true, false] {
-        let s = settings(json!({"useNativeSidecar": native}));
-        let first = run(
-            &pod(json!({INJECT: "true"}), json!({"containers": [app("app")]})),
-            s.clone(),
-        );
-        let Decision::Mutate(mutated) = first.0 else {
-            panic!("first pass did not mutate: {first:?}");
-        };
-        let (second, _) = run(&mutated, s);
-        assert_eq!(second, Decision::Accept, "native {native}");
+        rows.check(native, || {
+            let s = settings(json!({"useNativeSidecar": native}));
+            let first = run(
+                &pod(json!({INJECT: "true"}), json!({"containers": [app("app")]})),
+                s.clone(),
+            );
+            let Decision::Mutate(mutated) = first.0 else {
+                panic!("first pass did not mutate: {first:?}");
+            };
+            let (second, _) = run(&mutated, s);
+            assert_eq!(second, Decision::Accept, "native {native}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]

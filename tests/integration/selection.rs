@@ -89,11 +89,15 @@ fn requests_that_are_not_selected_are_accepted_without_a_lookup() {
             invalid_settings,
         ),
     ];
+    let mut rows = Rows::new();
     for (case, request, settings) in cases {
-        // The ServiceAccount has no client id: had the policy processed the request, it would
-        // have rejected it.
-        let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
-        assert_decision(&run(&request, &settings, &cluster), &Decision::Accept, case);
-        assert_eq!(cluster.calls(), lookups(&[]), "{case}: lookups");
+        rows.check(case, || {
+            // The ServiceAccount has no client id: had the policy processed the request, it would
+            // have rejected it.
+            let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
+            assert_decision(&run(&request, &settings, &cluster), &Decision::Accept, case);
+            assert_eq!(cluster.calls(), lookups(&[]), "{case}: lookups");
+        });
     }
+    rows.assert_all_passed();
 }

@@ -37,28 +37,32 @@ fn empty_or_absent_service_account_name_looks_up_default() {
             ],
         ),
     ];
+    let mut rows = Rows::new();
     for (case, edits) in cases {
-        let edited = |mut value: Value| {
-            for (pointer, new) in &edits {
-                match new {
-                    Some(new) => set(&mut value, pointer, new.clone()),
-                    None => remove(&mut value, pointer),
+        rows.check(case, || {
+            let edited = |mut value: Value| {
+                for (pointer, new) in &edits {
+                    match new {
+                        Some(new) => set(&mut value, pointer, new.clone()),
+                        None => remove(&mut value, pointer),
+                    }
                 }
-            }
-            value
-        };
-        let cluster = FakeCluster::serving(&[default_sa.clone(), fixture("sa-workload.json")]);
-        assert_decision(
-            &run(
-                &pod_request(edited(web_pod())),
-                &default_settings(),
-                &cluster,
-            ),
-            &Decision::Mutate(edited(web_mutated_default())),
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[(NS, "default")]), "{case}");
+                value
+            };
+            let cluster = FakeCluster::serving(&[default_sa.clone(), fixture("sa-workload.json")]);
+            assert_decision(
+                &run(
+                    &pod_request(edited(web_pod())),
+                    &default_settings(),
+                    &cluster,
+                ),
+                &Decision::Mutate(edited(web_mutated_default())),
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[(NS, "default")]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -93,48 +97,53 @@ fn service_account_is_looked_up_in_the_request_namespace() {
             with(&web_pod(), &[("/metadata/namespace", json!("payments"))]),
         ),
     ];
+    let mut rows = Rows::new();
     for (case, namespace, pod) in cases {
-        let cluster = FakeCluster::serving(&[payments_sa.clone(), fixture("sa-workload.json")]);
-        let mut request = pod_request(pod.clone());
-        match namespace {
-            Some(ns) => request["namespace"] = json!(ns),
-            None => remove(&mut request, "/namespace"),
-        }
-        let decision = run(&request, &default_settings(), &cluster);
-        assert_eq!(cluster.calls(), lookups(&[("payments", SA_NAME)]), "{case}");
-        let mut expected = web_mutated(
-            vec![
-                env("AZURE_CLIENT_ID", PAYMENTS_CLIENT_ID),
-                env("AZURE_TENANT_ID", SA_TENANT),
-                env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
-                env("AZURE_AUTHORITY_HOST", PUBLIC_AUTHORITY),
-            ],
-            wi_mount(WEB_VOLUME),
-            wi_volume(WEB_VOLUME, AUDIENCE, 3600),
-        );
-        expected["metadata"] = pod["metadata"].clone();
-        // §1.2: the policy may fill metadata.namespace with the request namespace (optional and
-        // harmless); undo that fill so that the comparison covers everything else exactly.
-        let decision = match decision {
-            Decision::Mutate(mut mutated)
-                if mutated.pointer("/metadata/namespace") == Some(&json!("payments"))
-                    && pod.pointer("/metadata/namespace") != Some(&json!("payments")) =>
-            {
-                match pod.pointer("/metadata/namespace") {
-                    Some(original) => mutated["metadata"]["namespace"] = original.clone(),
-                    None => remove(&mut mutated, "/metadata/namespace"),
-                }
-                Decision::Mutate(mutated)
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[payments_sa.clone(), fixture("sa-workload.json")]);
+            let mut request = pod_request(pod.clone());
+            match namespace {
+                Some(ns) => request["namespace"] = json!(ns),
+                None => remove(&mut request, "/namespace"),
             }
-            other => other,
-        };
-        assert_decision(&decision, &Decision::Mutate(expected), case);
+            let decision = run(&request, &default_settings(), &cluster);
+            assert_eq!(cluster.calls(), lookups(&[("payments", SA_NAME)]), "{case}");
+            let mut expected = web_mutated(
+                vec![
+                    env("AZURE_CLIENT_ID", PAYMENTS_CLIENT_ID),
+                    env("AZURE_TENANT_ID", SA_TENANT),
+                    env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
+                    env("AZURE_AUTHORITY_HOST", PUBLIC_AUTHORITY),
+                ],
+                wi_mount(WEB_VOLUME),
+                wi_volume(WEB_VOLUME, AUDIENCE, 3600),
+            );
+            expected["metadata"] = pod["metadata"].clone();
+            // §1.2: the policy may fill metadata.namespace with the request namespace (optional and
+            // harmless); undo that fill so that the comparison covers everything else exactly.
+            let decision = match decision {
+                Decision::Mutate(mut mutated)
+                    if mutated.pointer("/metadata/namespace") == Some(&json!("payments"))
+                        && pod.pointer("/metadata/namespace") != Some(&json!("payments")) =>
+                {
+                    match pod.pointer("/metadata/namespace") {
+                        Some(original) => mutated["metadata"]["namespace"] = original.clone(),
+                        None => remove(&mut mutated, "/metadata/namespace"),
+                    }
+                    Decision::Mutate(mutated)
+                }
+                other => other,
+            };
+            assert_decision(&decision, &Decision::Mutate(expected), case);
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
 fn request_without_any_namespace_is_rejected_without_a_lookup() {
     let pod = without(&web_pod(), &["/metadata/namespace"]);
+    let mut rows = Rows::new();
     for (case, request) in [
         (
             "empty namespace",
@@ -145,18 +154,21 @@ fn request_without_any_namespace_is_rejected_without_a_lookup() {
             without(&pod_request(pod.clone()), &["/namespace"]),
         ),
     ] {
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        assert_decision(
-            &run(&request, &default_settings(), &cluster),
-            &Decision::Reject(Rejection(
-                "azure-workload-identity: the admission request for Pod \"web\" has no namespace, \
-                 so its ServiceAccount cannot be looked up; create the Pod in a namespace"
-                    .to_string(),
-            )),
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+            assert_decision(
+                &run(&request, &default_settings(), &cluster),
+                &Decision::Reject(Rejection(
+                    "azure-workload-identity: the admission request for Pod \"web\" has no namespace, \
+                     so its ServiceAccount cannot be looked up; create the Pod in a namespace"
+                        .to_string(),
+                )),
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,24 +237,28 @@ fn service_account_lookup_failures_are_rejections_naming_the_service_account() {
             "could not be read",
         ),
     ];
+    let mut rows = Rows::new();
     for (case, cluster, host_error, what) in cases {
-        let decision = run(
-            &fixture("request-labelled-pod.json"),
-            &default_settings(),
-            &cluster,
-        );
-        assert_rejected_with(
-            &decision,
-            &[
-                "ServiceAccount \"default/workload-sa\"",
-                "Pod \"default/workload-app\"",
-                what,
-                &format!("({host_error})"),
-                "kubectl annotate serviceaccount -n default workload-sa \
-                 azure.workload.identity/client-id=<client-id>",
-            ],
-            case,
-        );
-        assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        rows.check(case, || {
+            let decision = run(
+                &fixture("request-labelled-pod.json"),
+                &default_settings(),
+                &cluster,
+            );
+            assert_rejected_with(
+                &decision,
+                &[
+                    "ServiceAccount \"default/workload-sa\"",
+                    "Pod \"default/workload-app\"",
+                    what,
+                    &format!("({host_error})"),
+                    "kubectl annotate serviceaccount -n default workload-sa \
+                     azure.workload.identity/client-id=<client-id>",
+                ],
+                case,
+            );
+            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }

@@ -4,14 +4,32 @@
 use azure_workload_identity_policy::{Decision, check_settings, evaluate};
 use serde_json::{Value, json};
 
+use rstest::rstest;
+
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
 // Settings that change the mutation (§6.1, §6.2)
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn settings_choose_the_authority_host_and_the_audience() {
+#[rstest]
+#[case(json!({}), PUBLIC_AUTHORITY, AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzurePublicCloud"}), PUBLIC_AUTHORITY, AUDIENCE)]
+#[case(json!({"azureEnvironment": "AZURECLOUD"}), PUBLIC_AUTHORITY, AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzureChinaCloud"}), "https://login.chinacloudapi.cn/", AUDIENCE)]
+#[case(json!({"azureEnvironment": "azureusgovernment"}), "https://login.microsoftonline.us/", AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzureUSGovernmentCloud"}), "https://login.microsoftonline.us/", AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzureGermanCloud"}), "https://login.microsoftonline.de/", AUDIENCE)]
+#[case(json!({"authorityHost": "https://adfs.stack.example/adfs/"}), "https://adfs.stack.example/adfs/", AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzureChinaCloud", "authorityHost": "https://login.partner.example/"}), "https://login.partner.example/", AUDIENCE)]
+#[case(json!({"azureEnvironment": "AzureStackCloud", "authorityHost": "https://adfs.stack.example/adfs/"}), "https://adfs.stack.example/adfs/", AUDIENCE)]
+#[case(json!({"audience": "api://custom-audience"}), PUBLIC_AUTHORITY, "api://custom-audience")]
+#[case(json!({"tokenLayout": "v1.6"}), PUBLIC_AUTHORITY, AUDIENCE)]
+fn settings_choose_the_authority_host_and_the_audience(
+    #[case] extra: Value,
+    #[case] authority: &str,
+    #[case] audience: &str,
+) {
     let settings = |extra: Value| {
         let mut s = default_settings();
         if let (Some(s), Value::Object(extra)) = (s.as_object_mut(), extra) {
@@ -20,79 +38,23 @@ fn settings_choose_the_authority_host_and_the_audience() {
         s
     };
     // (settings added to the defaults, AZURE_AUTHORITY_HOST, audience)
-    let cases: Vec<(Value, &str, &str)> = vec![
-        (json!({}), PUBLIC_AUTHORITY, AUDIENCE),
-        (
-            json!({"azureEnvironment": "AzurePublicCloud"}),
-            PUBLIC_AUTHORITY,
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AZURECLOUD"}),
-            PUBLIC_AUTHORITY,
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AzureChinaCloud"}),
-            "https://login.chinacloudapi.cn/",
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "azureusgovernment"}),
-            "https://login.microsoftonline.us/",
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AzureUSGovernmentCloud"}),
-            "https://login.microsoftonline.us/",
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AzureGermanCloud"}),
-            "https://login.microsoftonline.de/",
-            AUDIENCE,
-        ),
-        (
-            json!({"authorityHost": "https://adfs.stack.example/adfs/"}),
-            "https://adfs.stack.example/adfs/",
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AzureChinaCloud", "authorityHost": "https://login.partner.example/"}),
-            "https://login.partner.example/",
-            AUDIENCE,
-        ),
-        (
-            json!({"azureEnvironment": "AzureStackCloud", "authorityHost": "https://adfs.stack.example/adfs/"}),
-            "https://adfs.stack.example/adfs/",
-            AUDIENCE,
-        ),
-        (
-            json!({"audience": "api://custom-audience"}),
-            PUBLIC_AUTHORITY,
-            "api://custom-audience",
-        ),
-        (json!({"tokenLayout": "v1.6"}), PUBLIC_AUTHORITY, AUDIENCE),
-    ];
-    for (extra, authority, audience) in cases {
-        let case = extra.to_string();
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        let expected = web_mutated(
-            vec![
-                env("AZURE_CLIENT_ID", CLIENT_ID),
-                env("AZURE_TENANT_ID", SA_TENANT),
-                env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
-                env("AZURE_AUTHORITY_HOST", authority),
-            ],
-            wi_mount(WEB_VOLUME),
-            wi_volume(WEB_VOLUME, audience, 3600),
-        );
-        assert_decision(
-            &run(&pod_request(web_pod()), &settings(extra), &cluster),
-            &Decision::Mutate(expected),
-            &case,
-        );
-    }
+    let case = extra.to_string();
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    let expected = web_mutated(
+        vec![
+            env("AZURE_CLIENT_ID", CLIENT_ID),
+            env("AZURE_TENANT_ID", SA_TENANT),
+            env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
+            env("AZURE_AUTHORITY_HOST", authority),
+        ],
+        wi_mount(WEB_VOLUME),
+        wi_volume(WEB_VOLUME, audience, 3600),
+    );
+    assert_decision(
+        &run(&pod_request(web_pod()), &settings(extra), &cluster),
+        &Decision::Mutate(expected),
+        &case,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,21 +117,26 @@ fn invalid_settings_reject_a_selected_pod_naming_the_setting() {
             "tokenLayout \"v2\" is not supported",
         ),
     ];
+    let mut rows = Rows::new();
     for (case, settings, part) in cases {
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        let decision = evaluate(
-            &payload(&fixture("request-labelled-pod.json"), settings.as_ref()),
-            &cluster,
-        );
-        let message = rejection(&decision, case);
-        assert!(message.starts_with(PREFIX), "{case}: {message}");
-        assert!(message.contains(part), "{case}: lacks {part:?}: {message}");
-        assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        rows.check(case, || {
+            let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+            let decision = evaluate(
+                &payload(&fixture("request-labelled-pod.json"), settings.as_ref()),
+                &cluster,
+            );
+            let message = rejection(&decision, case);
+            assert!(message.starts_with(PREFIX), "{case}: {message}");
+            assert!(message.contains(part), "{case}: lacks {part:?}: {message}");
+            assert_eq!(cluster.calls(), lookups(&[]), "{case}");
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
 fn a_setting_of_the_wrong_type_is_named() {
+    let mut rows = Rows::new();
     for (key, settings) in [
         ("defaultTenantId", json!({"defaultTenantId": 42})),
         (
@@ -181,24 +148,27 @@ fn a_setting_of_the_wrong_type_is_named() {
             json!({"defaultTenantId": DEFAULT_TENANT, "audience": true}),
         ),
     ] {
-        // The message may end with the list of every accepted setting; the wrong one must be
-        // named before that list.
-        let names_key = |message: &str| {
-            message
-                .split("Accepted settings")
-                .next()
-                .is_some_and(|error| error.contains(key))
-        };
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        let decision = run(&fixture("request-labelled-pod.json"), &settings, &cluster);
-        let message = rejection(&decision, &settings.to_string());
-        assert!(names_key(&message), "{settings}: {message}");
-        let checked = check_settings(&settings.to_string());
-        assert!(
-            checked.as_ref().is_err_and(|e| names_key(e)),
-            "{settings}: {checked:?}"
-        );
+        rows.check(key, || {
+            // The message may end with the list of every accepted setting; the wrong one must be
+            // named before that list.
+            let names_key = |message: &str| {
+                message
+                    .split("Accepted settings")
+                    .next()
+                    .is_some_and(|error| error.contains(key))
+            };
+            let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+            let decision = run(&fixture("request-labelled-pod.json"), &settings, &cluster);
+            let message = rejection(&decision, &settings.to_string());
+            assert!(names_key(&message), "{settings}: {message}");
+            let checked = check_settings(&settings.to_string());
+            assert!(
+                checked.as_ref().is_err_and(|e| names_key(e)),
+                "{settings}: {checked:?}"
+            );
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
@@ -213,6 +183,7 @@ fn settings_fixtures_are_checked_like_validate_settings() {
                 && c.audience == AUDIENCE),
         "settings-default.json: {valid:?}"
     );
+    let mut rows = Rows::new();
     for (name, part) in [
         (
             "settings-invalid-environment.json",
@@ -223,10 +194,13 @@ fn settings_fixtures_are_checked_like_validate_settings() {
             "unknown field `defaultTenantID`",
         ),
     ] {
-        let checked = check_settings(&read(name));
-        assert!(
-            checked.as_ref().is_err_and(|e| e.contains(part)),
-            "{name}: {checked:?}"
-        );
+        rows.check(name, || {
+            let checked = check_settings(&read(name));
+            assert!(
+                checked.as_ref().is_err_and(|e| e.contains(part)),
+                "{name}: {checked:?}"
+            );
+        });
     }
+    rows.assert_all_passed();
 }

@@ -175,18 +175,22 @@ fn both_layouts_on_the_same_pod() {
             v1_5,
         ),
     ];
+    let mut rows = Rows::new();
     for (layout, settings, expected) in cases {
-        assert_eq!(
-            run_in_apps(&pod(), &settings),
-            Decision::Mutate(expected.clone()),
-            "{layout}"
-        );
-        assert_eq!(
-            run_in_apps(&expected, &settings),
-            Decision::Accept,
-            "{layout}: re-invocation"
-        );
+        rows.check(layout, || {
+            assert_eq!(
+                run_in_apps(&pod(), &settings),
+                Decision::Mutate(expected.clone()),
+                "{layout}"
+            );
+            assert_eq!(
+                run_in_apps(&expected, &settings),
+                Decision::Accept,
+                "{layout}: re-invocation"
+            );
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]

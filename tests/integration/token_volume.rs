@@ -4,6 +4,8 @@
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
 
+use rstest::rstest;
+
 use crate::common::*;
 
 #[test]
@@ -124,49 +126,45 @@ fn a_mount_at_the_token_path_under_another_name_counts_as_injected() {
     );
 }
 
-#[test]
-fn volume_name_hashes_the_name_or_the_generate_name() {
+#[rstest]
+#[case("name", Some("web"), None, WEB_VOLUME)]
+#[case("another name", Some("pod"), None, POD_VOLUME)]
+#[case("name wins", Some("web"), Some("web-7d4b9c5f6-"), WEB_VOLUME)]
+#[case("generateName", None, Some("web-7d4b9c5f6-"), WEB_PREFIX_VOLUME)]
+#[case(
+    "empty name, generateName",
+    Some(""),
+    Some("web-7d4b9c5f6-"),
+    WEB_PREFIX_VOLUME
+)]
+#[case("neither", None, None, NO_NAME_VOLUME)]
+fn volume_name_hashes_the_name_or_the_generate_name(
+    #[case] case: &str,
+    #[case] name: Option<&str>,
+    #[case] generate_name: Option<&str>,
+    #[case] volume: &str,
+) {
     // §1.2 and §4.5, with the worked examples of the spec.
-    let cases: Vec<(&str, Option<&str>, Option<&str>, &str)> = vec![
-        ("name", Some("web"), None, WEB_VOLUME),
-        ("another name", Some("pod"), None, POD_VOLUME),
-        ("name wins", Some("web"), Some("web-7d4b9c5f6-"), WEB_VOLUME),
-        (
-            "generateName",
-            None,
-            Some("web-7d4b9c5f6-"),
-            WEB_PREFIX_VOLUME,
+    let mut pod = without(&web_pod(), &["/metadata/name"]);
+    let mut expected = without(
+        &web_mutated(
+            wi_env(),
+            wi_mount(volume),
+            wi_volume(volume, AUDIENCE, 3600),
         ),
-        (
-            "empty name, generateName",
-            Some(""),
-            Some("web-7d4b9c5f6-"),
-            WEB_PREFIX_VOLUME,
-        ),
-        ("neither", None, None, NO_NAME_VOLUME),
-    ];
-    for (case, name, generate_name, volume) in cases {
-        let mut pod = without(&web_pod(), &["/metadata/name"]);
-        let mut expected = without(
-            &web_mutated(
-                wi_env(),
-                wi_mount(volume),
-                wi_volume(volume, AUDIENCE, 3600),
-            ),
-            &["/metadata/name"],
-        );
-        for (field, value) in [("name", name), ("generateName", generate_name)] {
-            if let Some(value) = value {
-                set(&mut pod, &format!("/metadata/{field}"), json!(value));
-                set(&mut expected, &format!("/metadata/{field}"), json!(value));
-            }
+        &["/metadata/name"],
+    );
+    for (field, value) in [("name", name), ("generateName", generate_name)] {
+        if let Some(value) = value {
+            set(&mut pod, &format!("/metadata/{field}"), json!(value));
+            set(&mut expected, &format!("/metadata/{field}"), json!(value));
         }
-        let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-        assert_decision(
-            &run(&pod_request(pod), &default_settings(), &cluster),
-            &Decision::Mutate(expected),
-            case,
-        );
-        assert_eq!(volume.len(), 63, "{case}");
     }
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    assert_decision(
+        &run(&pod_request(pod), &default_settings(), &cluster),
+        &Decision::Mutate(expected),
+        case,
+    );
+    assert_eq!(volume.len(), 63, "{case}");
 }
