@@ -61,7 +61,7 @@ fn unusable_client_id_is_rejected_naming_the_key_the_service_account_and_the_fix
             "has an empty \"azure.workload.identity/client-id\" annotation".to_string(),
         ),
         (
-            "client_id (issue #1026)",
+            "client_id, with an underscore",
             fixture("sa-workload-misspelt-client-id.json"),
             "but has \"azure.workload.identity/client_id\", which looks like a misspelling"
                 .to_string(),

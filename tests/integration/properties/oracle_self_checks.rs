@@ -150,7 +150,7 @@ fn the_lossless_check_rejects_every_other_change() {
 
 #[test]
 fn the_model_predicts_a_known_mutation_exactly() {
-    // the example of tests/flow.rs: a labelled Pod, a ServiceAccount with client and tenant id
+    // the example of the flow tests (`web_pod`): a labelled Pod, a ServiceAccount with client and tenant id
     let pod = json!({
         "metadata": {"name": "web", "labels": {USE_LABEL: "true"}},
         "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app"}]}
