@@ -3,13 +3,36 @@
 use azure_workload_identity_policy::{Decision, evaluate};
 use serde_json::{Value, json};
 
+use super::assertions::assert_decision;
 use super::fixtures::fixture;
 use super::harness::{FakeCluster, payload};
+use super::json::set;
 use super::spec::*;
 
 /// Evaluates `request` with these settings against `cluster`.
 pub fn run(request: &Value, settings: &Value, cluster: &FakeCluster) -> Decision {
     evaluate(&payload(request, Some(settings)), cluster)
+}
+
+/// Evaluates a CREATE of `pod` with the default settings, `default/workload-sa` of
+/// `test_data/sa-workload.json` in the cluster, and asserts the decision.
+pub fn assert_workload_pod_decision(pod: Value, expected: &Decision, case: &str) {
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    assert_decision(
+        &run(&pod_request(pod), &default_settings(), &cluster),
+        expected,
+        case,
+    );
+}
+
+/// Evaluates `test_data/request-labelled-pod.json` (`default/workload-app`, ServiceAccount
+/// `workload-sa`) with the default settings.
+pub fn run_labelled_fixture(cluster: &FakeCluster) -> Decision {
+    run(
+        &fixture("request-labelled-pod.json"),
+        &default_settings(),
+        cluster,
+    )
 }
 
 /// `test_data/settings-default.json`.
@@ -34,6 +57,16 @@ pub fn pod_request(pod: Value) -> Value {
     })
 }
 
+/// A labelled Pod `default/web` with this spec.
+pub fn labelled_web(spec: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
+        "spec": spec
+    })
+}
+
 /// A labelled Pod `default/web` with one container, using `workload-sa`.
 pub fn web_pod() -> Value {
     json!({
@@ -54,27 +87,11 @@ pub fn web_pod() -> Value {
 
 /// `web_pod()` after the policy, with these env vars, mount and volume.
 pub fn web_mutated(env: Vec<Value>, mount: Value, volume: Value) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "web",
-            "namespace": "default",
-            "labels": {"app": "web", "azure.workload.identity/use": "true"}
-        },
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "containers": [{
-                "name": "app",
-                "image": "nginx:1.27",
-                "ports": [{"containerPort": 80}],
-                "env": env,
-                "volumeMounts": [mount]
-            }],
-            "restartPolicy": "Always",
-            "volumes": [volume]
-        }
-    })
+    let mut pod = web_pod();
+    set(&mut pod, "/spec/containers/0/env", Value::Array(env));
+    set(&mut pod, "/spec/containers/0/volumeMounts", json!([mount]));
+    set(&mut pod, "/spec/volumes", json!([volume]));
+    pod
 }
 
 /// `web_pod()` after the policy with the default settings and `default/workload-sa`.
@@ -88,19 +105,14 @@ pub fn web_mutated_default() -> Value {
 
 /// A labelled Pod `default/web` with an init container, two containers and an ephemeral one.
 pub fn trio_pod() -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "initContainers": [{"name": "init-config", "image": "busybox:1.36"}],
-            "containers": [
-                {"name": "app", "image": "nginx:1.27"},
-                {"name": "log-shipper", "image": "fluent/fluent-bit:3.1"}
-            ]
-        }
-    })
+    labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "initContainers": [{"name": "init-config", "image": "busybox:1.36"}],
+        "containers": [
+            {"name": "app", "image": "nginx:1.27"},
+            {"name": "log-shipper", "image": "fluent/fluent-bit:3.1"}
+        ]
+    }))
 }
 
 /// `trio_pod()` after the policy, the containers in `skipped` left alone.
@@ -112,18 +124,13 @@ pub fn trio_mutated(skipped: &[&str]) -> Value {
             json!({"name": name, "image": image, "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]})
         }
     };
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "initContainers": [container("init-config", "busybox:1.36")],
-            "containers": [
-                container("app", "nginx:1.27"),
-                container("log-shipper", "fluent/fluent-bit:3.1")
-            ],
-            "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
-        }
-    })
+    labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "initContainers": [container("init-config", "busybox:1.36")],
+        "containers": [
+            container("app", "nginx:1.27"),
+            container("log-shipper", "fluent/fluent-bit:3.1")
+        ],
+        "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
+    }))
 }

@@ -13,11 +13,7 @@ use crate::common::*;
 #[test]
 fn missing_client_id_is_rejected_with_the_exact_message() {
     let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
-    let decision = run(
-        &fixture("request-labelled-pod.json"),
-        &default_settings(),
-        &cluster,
-    );
+    let decision = run_labelled_fixture(&cluster);
     assert_decision(
         &decision,
         &Decision::Reject(Rejection(
@@ -94,11 +90,7 @@ fn unusable_client_id_is_rejected_naming_the_key_the_service_account_and_the_fix
     for (case, service_account, problem) in cases {
         rows.check(case, || {
             let cluster = FakeCluster::serving(&[service_account]);
-            let decision = run(
-                &fixture("request-labelled-pod.json"),
-                &default_settings(),
-                &cluster,
-            );
+            let decision = run_labelled_fixture(&cluster);
             assert_rejected_with(
                 &decision,
                 &[
@@ -237,21 +229,16 @@ fn pod_whose_containers_all_set_their_own_client_id_is_mutated_without_it() {
             "volumeMounts": [wi_mount(WEB_VOLUME)]
         })
     };
-    let expected = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "initContainers": [mounted("init-config", "busybox:1.36", own_client_id_value())],
-            "containers": [
-                mounted("app", "nginx:1.27", own_client_id_from_secret()),
-                mounted("log-shipper", "fluent/fluent-bit:3.1", own_client_id_value())
-            ],
-            "ephemeralContainers": [{"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app"}],
-            "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
-        }
-    });
+    let expected = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "initContainers": [mounted("init-config", "busybox:1.36", own_client_id_value())],
+        "containers": [
+            mounted("app", "nginx:1.27", own_client_id_from_secret()),
+            mounted("log-shipper", "fluent/fluent-bit:3.1", own_client_id_value())
+        ],
+        "ephemeralContainers": [{"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app"}],
+        "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
+    }));
     let mut rows = Rows::new();
     for sa_fixture in [
         "sa-workload-no-client-id.json",

@@ -16,11 +16,7 @@ use crate::common::*;
 #[test]
 fn labelled_pod_is_mutated_as_a_whole_and_unknown_fields_survive() {
     let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    let decision = run(
-        &fixture("request-labelled-pod.json"),
-        &default_settings(),
-        &cluster,
-    );
+    let decision = run_labelled_fixture(&cluster);
     assert_decision(
         &decision,
         &Decision::Mutate(fixture("expected-labelled-pod.json")),
@@ -145,52 +141,37 @@ fn skipped_containers_get_neither_env_nor_mount_but_the_volume_is_added(
 
 #[test]
 fn init_containers_and_native_sidecars_are_mutated_ephemeral_containers_never() {
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "initContainers": [
-                {"name": "log-forwarder", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always",
-                 "startupProbe": {"exec": {"command": ["true"]}}},
-                {"name": "migrate", "image": "migrate:4", "args": ["up"]}
-            ],
-            "containers": [{"name": "app", "image": "nginx:1.27"}],
-            "ephemeralContainers": [
-                {"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app",
-                 "env": [{"name": "DEBUG", "value": "1"}], "volumeMounts": []}
-            ]
-        }
-    });
-    let expected = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "initContainers": [
-                {"name": "log-forwarder", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always",
-                 "startupProbe": {"exec": {"command": ["true"]}},
-                 "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]},
-                {"name": "migrate", "image": "migrate:4", "args": ["up"],
-                 "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]}
-            ],
-            "containers": [{"name": "app", "image": "nginx:1.27",
-                            "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]}],
-            "ephemeralContainers": [
-                {"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app",
-                 "env": [{"name": "DEBUG", "value": "1"}], "volumeMounts": []}
-            ],
-            "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
-        }
-    });
-    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    assert_decision(
-        &run(&pod_request(pod), &default_settings(), &cluster),
-        &Decision::Mutate(expected),
-        "init, sidecar, ephemeral",
-    );
+    let pod = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "initContainers": [
+            {"name": "log-forwarder", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always",
+             "startupProbe": {"exec": {"command": ["true"]}}},
+            {"name": "migrate", "image": "migrate:4", "args": ["up"]}
+        ],
+        "containers": [{"name": "app", "image": "nginx:1.27"}],
+        "ephemeralContainers": [
+            {"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app",
+             "env": [{"name": "DEBUG", "value": "1"}], "volumeMounts": []}
+        ]
+    }));
+    let expected = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "initContainers": [
+            {"name": "log-forwarder", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always",
+             "startupProbe": {"exec": {"command": ["true"]}},
+             "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]},
+            {"name": "migrate", "image": "migrate:4", "args": ["up"],
+             "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]}
+        ],
+        "containers": [{"name": "app", "image": "nginx:1.27",
+                        "env": wi_env(), "volumeMounts": [wi_mount(WEB_VOLUME)]}],
+        "ephemeralContainers": [
+            {"name": "debugger", "image": "busybox:1.36", "targetContainerName": "app",
+             "env": [{"name": "DEBUG", "value": "1"}], "volumeMounts": []}
+        ],
+        "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
+    }));
+    assert_workload_pod_decision(pod, &Decision::Mutate(expected), "init, sidecar, ephemeral");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,74 +182,59 @@ fn init_containers_and_native_sidecars_are_mutated_ephemeral_containers_never() 
 fn existing_env_entries_win_and_missing_ones_are_appended_after_them() {
     let authority_from_config_map = json!({"name": "AZURE_AUTHORITY_HOST",
         "valueFrom": {"configMapKeyRef": {"name": "azure", "key": "authority"}}});
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "containers": [
-                {
-                    "name": "app",
-                    "image": "nginx:1.27",
-                    "envFrom": [{"configMapRef": {"name": "azure-env"}}],
-                    "env": [
-                        {"name": "AZURE_TENANT_ID", "value": ""},
-                        {"name": "HTTP_PROXY", "value": "http://proxy:3128"},
-                        authority_from_config_map
-                    ]
-                },
-                {
-                    "name": "worker",
-                    "image": "worker:2",
-                    "env": [
-                        {"name": "AZURE_CLIENT_ID", "value": "override-client"},
-                        {"name": "azure_tenant_id", "value": "lower-case is another name"}
-                    ]
-                }
-            ]
-        }
-    });
-    let expected = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "containers": [
-                {
-                    "name": "app",
-                    "image": "nginx:1.27",
-                    "envFrom": [{"configMapRef": {"name": "azure-env"}}],
-                    "env": [
-                        {"name": "AZURE_TENANT_ID", "value": ""},
-                        {"name": "HTTP_PROXY", "value": "http://proxy:3128"},
-                        authority_from_config_map,
-                        env("AZURE_CLIENT_ID", CLIENT_ID),
-                        env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE)
-                    ],
-                    "volumeMounts": [wi_mount(WEB_VOLUME)]
-                },
-                {
-                    "name": "worker",
-                    "image": "worker:2",
-                    "env": [
-                        {"name": "AZURE_CLIENT_ID", "value": "override-client"},
-                        {"name": "azure_tenant_id", "value": "lower-case is another name"},
-                        env("AZURE_TENANT_ID", SA_TENANT),
-                        env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
-                        env("AZURE_AUTHORITY_HOST", PUBLIC_AUTHORITY)
-                    ],
-                    "volumeMounts": [wi_mount(WEB_VOLUME)]
-                }
-            ],
-            "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
-        }
-    });
-    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    assert_decision(
-        &run(&pod_request(pod), &default_settings(), &cluster),
-        &Decision::Mutate(expected),
-        "existing env",
-    );
+    let pod = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "containers": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "envFrom": [{"configMapRef": {"name": "azure-env"}}],
+                "env": [
+                    {"name": "AZURE_TENANT_ID", "value": ""},
+                    {"name": "HTTP_PROXY", "value": "http://proxy:3128"},
+                    authority_from_config_map
+                ]
+            },
+            {
+                "name": "worker",
+                "image": "worker:2",
+                "env": [
+                    {"name": "AZURE_CLIENT_ID", "value": "override-client"},
+                    {"name": "azure_tenant_id", "value": "lower-case is another name"}
+                ]
+            }
+        ]
+    }));
+    let expected = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "containers": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "envFrom": [{"configMapRef": {"name": "azure-env"}}],
+                "env": [
+                    {"name": "AZURE_TENANT_ID", "value": ""},
+                    {"name": "HTTP_PROXY", "value": "http://proxy:3128"},
+                    authority_from_config_map,
+                    env("AZURE_CLIENT_ID", CLIENT_ID),
+                    env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE)
+                ],
+                "volumeMounts": [wi_mount(WEB_VOLUME)]
+            },
+            {
+                "name": "worker",
+                "image": "worker:2",
+                "env": [
+                    {"name": "AZURE_CLIENT_ID", "value": "override-client"},
+                    {"name": "azure_tenant_id", "value": "lower-case is another name"},
+                    env("AZURE_TENANT_ID", SA_TENANT),
+                    env("AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE),
+                    env("AZURE_AUTHORITY_HOST", PUBLIC_AUTHORITY)
+                ],
+                "volumeMounts": [wi_mount(WEB_VOLUME)]
+            }
+        ],
+        "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600)]
+    }));
+    assert_workload_pod_decision(pod, &Decision::Mutate(expected), "existing env");
 }

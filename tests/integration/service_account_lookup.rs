@@ -178,11 +178,7 @@ fn request_without_any_namespace_is_rejected_without_a_lookup() {
 #[test]
 fn missing_service_account_is_rejected_with_the_exact_message() {
     let cluster = FakeCluster::empty();
-    let decision = run(
-        &fixture("request-labelled-pod.json"),
-        &default_settings(),
-        &cluster,
-    );
+    let decision = run_labelled_fixture(&cluster);
     assert_decision(
         &decision,
         &Decision::Reject(Rejection(
@@ -240,11 +236,7 @@ fn service_account_lookup_failures_are_rejections_naming_the_service_account() {
     let mut rows = Rows::new();
     for (case, cluster, host_error, what) in cases {
         rows.check(case, || {
-            let decision = run(
-                &fixture("request-labelled-pod.json"),
-                &default_settings(),
-                &cluster,
-            );
+            let decision = run_labelled_fixture(&cluster);
             assert_rejected_with(
                 &decision,
                 &[

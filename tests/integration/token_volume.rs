@@ -13,44 +13,29 @@ fn mount_and_volume_with_the_computed_name_are_replaced_in_place() {
     let stale_volume = json!({"name": WEB_VOLUME, "projected": {"sources": [{"serviceAccountToken": {
         "path": "token/azure-identity-token", "audience": "api://Stale", "expirationSeconds": 7200}}],
         "defaultMode": 420}});
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "containers": [{
-                "name": "app",
-                "image": "nginx:1.27",
-                "volumeMounts": [
-                    {"name": WEB_VOLUME, "mountPath": "/elsewhere", "readOnly": false, "subPath": "token"},
-                    {"name": "data", "mountPath": "/data"}
-                ]
-            }],
-            "volumes": [stale_volume, {"name": "data", "emptyDir": {}}]
-        }
-    });
-    let expected = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
-        "spec": {
-            "serviceAccountName": "workload-sa",
-            "containers": [{
-                "name": "app",
-                "image": "nginx:1.27",
-                "volumeMounts": [wi_mount(WEB_VOLUME), {"name": "data", "mountPath": "/data"}],
-                "env": wi_env()
-            }],
-            "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600), {"name": "data", "emptyDir": {}}]
-        }
-    });
-    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    assert_decision(
-        &run(&pod_request(pod), &default_settings(), &cluster),
-        &Decision::Mutate(expected),
-        "replace in place",
-    );
+    let pod = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "containers": [{
+            "name": "app",
+            "image": "nginx:1.27",
+            "volumeMounts": [
+                {"name": WEB_VOLUME, "mountPath": "/elsewhere", "readOnly": false, "subPath": "token"},
+                {"name": "data", "mountPath": "/data"}
+            ]
+        }],
+        "volumes": [stale_volume, {"name": "data", "emptyDir": {}}]
+    }));
+    let expected = labelled_web(json!({
+        "serviceAccountName": "workload-sa",
+        "containers": [{
+            "name": "app",
+            "image": "nginx:1.27",
+            "volumeMounts": [wi_mount(WEB_VOLUME), {"name": "data", "mountPath": "/data"}],
+            "env": wi_env()
+        }],
+        "volumes": [wi_volume(WEB_VOLUME, AUDIENCE, 3600), {"name": "data", "emptyDir": {}}]
+    }));
+    assert_workload_pod_decision(pod, &Decision::Mutate(expected), "replace in place");
 }
 
 #[test]
@@ -82,12 +67,7 @@ fn legacy_v1_5_artefacts_are_left_untouched_and_the_new_ones_added_beside_them()
             ),
         ],
     );
-    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    assert_decision(
-        &run(&pod_request(pod), &default_settings(), &cluster),
-        &Decision::Mutate(expected),
-        "legacy artefacts",
-    );
+    assert_workload_pod_decision(pod, &Decision::Mutate(expected), "legacy artefacts");
 }
 
 #[test]
@@ -118,9 +98,8 @@ fn a_mount_at_the_token_path_under_another_name_counts_as_injected() {
             ),
         ],
     );
-    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
-    assert_decision(
-        &run(&pod_request(pod), &default_settings(), &cluster),
+    assert_workload_pod_decision(
+        pod,
         &Decision::Mutate(expected),
         "own mount at the token path",
     );
