@@ -49,19 +49,26 @@ fn with_containers(mut pod: Value, n: usize) -> Value {
     pod
 }
 
-#[test]
-fn a_pod_with_10000_containers_gets_all_of_them_mutated() {
-    let sa = workload_sa();
-    let payload = pod_payload(with_containers(labelled_pod(true), 10_000));
+/// The Pod `payload` is mutated into, after [`verify`] found it to be the Pod the model predicts
+/// (after one lookup of `default/workload-sa`), lossless and idempotent.
+fn verified_mutation(payload: &[u8], sa: &ServiceAccount) -> Value {
     let observed = verify(
-        &payload,
-        Some(&sa),
+        payload,
+        Some(sa),
         &Expect::Mutate(("default", "workload-sa")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let Decision::Mutate(pod) = observed.decision else {
         panic!("checked above");
     };
+    pod
+}
+
+#[test]
+fn a_pod_with_10000_containers_gets_all_of_them_mutated() {
+    let sa = workload_sa();
+    let payload = pod_payload(with_containers(labelled_pod(true), 10_000));
+    let pod = verified_mutation(&payload, &sa);
     let containers = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -134,15 +141,7 @@ fn annotated(labelled: bool, key: &str, value: String) -> Value {
 fn a_1mb_annotation_value_is_carried_through_a_mutation() {
     let value = "x".repeat(ONE_MB);
     let payload = pod_payload(annotated(true, "example.com/blob", value.clone()));
-    let observed = verify(
-        &payload,
-        Some(&workload_sa()),
-        &Expect::Mutate(("default", "workload-sa")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let Decision::Mutate(pod) = observed.decision else {
-        panic!("checked above");
-    };
+    let pod = verified_mutation(&payload, &workload_sa());
     assert_eq!(
         pod.pointer("/metadata/annotations/example.com~1blob"),
         Some(&Value::from(value))
@@ -157,15 +156,7 @@ fn a_1mb_skip_containers_annotation_is_parsed_like_a_short_one() {
         "azure.workload.identity/skip-containers",
         "app;".repeat(ONE_MB / 4),
     ));
-    let observed = verify(
-        &payload,
-        Some(&workload_sa()),
-        &Expect::Mutate(("default", "workload-sa")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let Decision::Mutate(pod) = observed.decision else {
-        panic!("checked above");
-    };
+    let pod = verified_mutation(&payload, &workload_sa());
     assert_eq!(
         pod.pointer("/spec/containers/0"),
         Some(&json!({"name": "app", "image": "registry.example/app:1"}))
