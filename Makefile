@@ -87,16 +87,17 @@ clean:
 	rm -f policy.wasm annotated-policy.wasm
 
 # --- packaging ---
-# Kubewarden packaging. tests/packaging.rs (metadata.yml, artifacthub-pkg.yml,
-# questions-ui.yml, deploy/ and the e2e fixtures) already runs in `make test`
-# through unit-tests; packaging-tests runs it alone. The targets that need
+# Kubewarden packaging. The packaging tests (tests/integration/packaging/: metadata.yml,
+# artifacthub-pkg.yml, questions-ui.yml, deploy/, the e2e fixtures and the workflows) already
+# run in `make test` through unit-tests; packaging-tests runs them alone (a name filter on the
+# one integration test crate). The targets that need
 # kwctl fail with a message when it is missing; `make test` does not need it.
 KWCTL ?= kwctl
 BATS ?= bats
 
 .PHONY: packaging-tests
 packaging-tests: setup ## consistency of the packaging files with Cargo.toml and the policy
-	$(CARGO) test --locked -p azure-workload-identity-policy --test packaging
+	$(CARGO) test --locked -p azure-workload-identity-policy --test integration packaging::
 
 .PHONY: require-kwctl
 require-kwctl:
@@ -120,9 +121,10 @@ artifacthub-pkg: | require-kwctl ## regenerate artifacthub-pkg.yml (the release 
 # --- end packaging ---
 
 # --- reliability ---
-# The property tests (tests/properties.rs), the hostile inputs (tests/hostile.rs) and the
-# regression corpus (test_data/regressions/) run in `make test` through unit-tests; see
-# TESTING.md. PROPTEST_CASES (default 256) sets the cases per property:
+# The property tests (tests/integration/properties/), the hostile inputs and the regression
+# corpus (tests/integration/hostile/, test_data/regressions/) run in `make test` through
+# unit-tests; see TESTING.md. reliability-tests runs them alone (name filters on the one
+# integration test crate). PROPTEST_CASES (default 256) sets the cases per property:
 #   make reliability-tests PROPTEST_CASES=10000
 # `make fuzz` runs each cargo-fuzz target of fuzz/ (a workspace of its own, nightly) for
 # FUZZ_SECONDS seconds, one after the other; new corpus entries go to fuzz/corpus/<target>,
@@ -135,7 +137,7 @@ FUZZ_ARGS_structured_pod := -- -max_len=4096
 
 .PHONY: reliability-tests
 reliability-tests: setup ## the property tests, hostile inputs and regression corpus alone
-	$(CARGO) test --locked -p azure-workload-identity-policy --test properties --test hostile
+	$(CARGO) test --locked -p azure-workload-identity-policy --test integration -- properties:: hostile::
 
 .PHONY: fuzz-setup
 fuzz-setup:

@@ -3,10 +3,12 @@
 //!
 //! The answer must be deterministic and an invalid answer must say something; settings that are
 //! valid must then work: a labelled Pod evaluated with them is mutated into exactly the Pod the
-//! model of `tests/properties/oracle.rs` predicts, losslessly and idempotently.
+//! model of `tests/common/oracle.rs` predicts, losslessly and idempotently.
 #![no_main]
 
-#[path = "../../tests/properties/oracle.rs"]
+#[path = "../../tests/common/harness.rs"]
+mod harness;
+#[path = "../../tests/common/oracle.rs"]
 mod oracle;
 
 use azure_workload_identity_policy::check_settings;

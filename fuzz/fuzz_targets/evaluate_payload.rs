@@ -2,12 +2,14 @@
 //! answered by a ServiceAccount that has a client id and a tenant id.
 //!
 //! Beyond "no panic", every input must pass the generic properties of
-//! `tests/properties/oracle.rs`: deterministic, at most one lookup, a rejection that names the
+//! `tests/common/oracle.rs`: deterministic, at most one lookup, a rejection that names the
 //! policy, not JSON ⇒ rejected as unreadable, unselected ⇒ accepted without a lookup, a mutation
 //! lossless and idempotent.
 #![no_main]
 
-#[path = "../../tests/properties/oracle.rs"]
+#[path = "../../tests/common/harness.rs"]
+mod harness;
+#[path = "../../tests/common/oracle.rs"]
 mod oracle;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,12 +1,14 @@
 //! Structured Pods through `arbitrary`: the fuzzer's bytes choose a Pod (names, containers, env,
 //! mounts, volumes, every annotation of the spec, unknown fields, one optional type
 //! confusion), a ServiceAccount and valid settings, the same space as the proptest generators of
-//! `tests/properties.rs` but steered by coverage. Each case must match the model of
-//! `tests/properties/oracle.rs` exactly (`check_case`), including losslessness, idempotence,
+//! the property tests (`tests/integration/properties/`) but steered by coverage. Each case must match the model of
+//! `tests/common/oracle.rs` exactly (`check_case`), including losslessness, idempotence,
 //! determinism and "unselected ⇒ no lookup".
 #![no_main]
 
-#[path = "../../tests/properties/oracle.rs"]
+#[path = "../../tests/common/harness.rs"]
+mod harness;
+#[path = "../../tests/common/oracle.rs"]
 mod oracle;
 
 use arbitrary::{Result, Unstructured};

@@ -1,5 +1,8 @@
-//! The oracle of the reliability tests (issue 7), shared by `tests/properties.rs`,
-//! `tests/hostile.rs` and the fuzz targets in `fuzz/` (which include this file by path).
+//! The oracle of the reliability tests, shared by the property tests
+//! (`tests/integration/properties/`), the hostile inputs and regressions
+//! (`tests/integration/hostile/`, `tests/integration/regressions.rs`) and the fuzz targets in
+//! `fuzz/`, which include this file by path together with `tests/common/harness.rs` (so this file
+//! uses nothing of `tests/common/` but `super::harness`).
 //!
 //! Three parts, each independent of the policy's own code (only `evaluate`, `Decision` and the
 //! `ServiceAccountSource` trait are used):
@@ -19,11 +22,9 @@
 //!   mutated Pod. [`check_case`] compares the policy's decision with it.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
-
 use azure_workload_identity_policy::Rejection;
+use azure_workload_identity_policy::ServiceAccount;
 use azure_workload_identity_policy::{Decision, evaluate};
-use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde_json::{Map, Value, json};
 
 pub const USE_LABEL: &str = "azure.workload.identity/use";
@@ -79,97 +80,9 @@ pub const KNOWN_VOLUME_NAMES: &[(&str, &str)] = &[
     ),
 ];
 
-// ---------------------------------------------------------------------------------------------
-// The fake cluster and the payload
-// ---------------------------------------------------------------------------------------------
-
-/// Serves one ServiceAccount for every lookup (or answers not-found when it has none) and
-/// records each lookup.
-pub struct FakeCluster {
-    service_account: Option<ServiceAccount>,
-    calls: RefCell<Vec<(String, String)>>,
-}
-
-/// The text of Kubewarden's `kubernetes/get_resource` for a missing object.
-pub fn not_found(namespace: &str, name: &str) -> String {
-    format!(
-        "Cannot find v1/ServiceAccount named '{name}' inside of namespace 'Some(\"{namespace}\")'"
-    )
-}
-
-impl FakeCluster {
-    pub fn serving(service_account: Option<ServiceAccount>) -> Self {
-        FakeCluster {
-            service_account,
-            calls: RefCell::default(),
-        }
-    }
-
-    pub fn calls(&self) -> Vec<(String, String)> {
-        self.calls.borrow().clone()
-    }
-}
-
-impl ServiceAccountSource for FakeCluster {
-    fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
-        self.calls
-            .borrow_mut()
-            .push((namespace.to_string(), name.to_string()));
-        self.service_account
-            .clone()
-            .ok_or_else(|| not_found(namespace, name))
-    }
-}
-
-/// A ServiceAccount from an annotations object (string values; anything else is dropped).
-pub fn service_account(annotations: &Value) -> ServiceAccount {
-    let pairs: Vec<(String, String)> = annotations
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-        .collect();
-    ServiceAccount::with_annotations(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
-
-/// `{"request": …, "settings": …}`, the payload of the waPC `validate` call.
-pub fn payload(request: &Value, settings: Option<&Value>) -> Vec<u8> {
-    let payload = match settings {
-        Some(settings) => json!({"request": request, "settings": settings}),
-        None => json!({ "request": request }),
-    };
-    serde_json::to_vec(&payload).unwrap_or_default()
-}
-
-/// A short description of a decision, for failure messages.
-pub fn describe(decision: &Decision) -> String {
-    match decision {
-        Decision::Accept => "Accept".to_string(),
-        Decision::Mutate(pod) => format!("Mutate({pod})"),
-        Decision::Reject(Rejection(message)) => format!("Reject({message:?})"),
-    }
-}
-
-/// The JSON pointer of the first difference between two values, for readable failures.
-pub fn first_difference(expected: &Value, actual: &Value, at: &str) -> Option<String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => e
-            .keys()
-            .chain(a.keys().filter(|k| !e.contains_key(*k)))
-            .find_map(|k| match (e.get(k), a.get(k)) {
-                (Some(ev), Some(av)) => first_difference(ev, av, &format!("{at}/{k}")),
-                (Some(_), None) => Some(format!("{at}/{k} (missing)")),
-                _ => Some(format!("{at}/{k} (unexpected)")),
-            }),
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
-            .iter()
-            .zip(a)
-            .enumerate()
-            .find_map(|(i, (ev, av))| first_difference(ev, av, &format!("{at}/{i}"))),
-        _ if expected == actual => None,
-        _ => Some(format!("{at}: expected {expected}, got {actual}")),
-    }
-}
+// The fake cluster, the payload and the description of decisions (`tests/common/harness.rs`,
+// which the fuzz targets include beside this file).
+pub use super::harness::{FakeCluster, describe, first_difference, payload, service_account};
 
 // ---------------------------------------------------------------------------------------------
 // The lossless check
@@ -518,7 +431,7 @@ pub struct Observed {
 }
 
 pub fn observe(payload: &[u8], service_account: Option<&ServiceAccount>) -> Observed {
-    let cluster = FakeCluster::serving(service_account.cloned());
+    let cluster = FakeCluster::serving_every_lookup(service_account.cloned());
     let decision = evaluate(payload, &cluster);
     Observed {
         decision,

@@ -1,37 +1,88 @@
-//! `tokenLayout` (issue 8): the same Pod under both layouts, with the exact result asserted, and
-//! re-invocation in each.
+//! `tokenLayout` (spec §9): the v1.6 layout (the default) and the v1.5 layout with its old
+//! names, the same Pod under both with the exact result asserted, and re-invocation in each.
 
-use azure_workload_identity_policy::{Decision, evaluate};
-use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
+use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
 
-const TENANT: &str = "d3fa017e-5e7a-4c2b-a0c1-9e8f7d6c5b4a";
-const CLIENT: &str = "5b2d8c1e-3f4a-4b6c-9d7e-0a1b2c3d4e5f";
+use crate::common::*;
 
-struct OneServiceAccount;
-
-impl ServiceAccountSource for OneServiceAccount {
-    fn get(&self, _namespace: &str, _name: &str) -> Result<ServiceAccount, String> {
-        Ok(ServiceAccount::with_annotations([
-            ("azure.workload.identity/client-id", CLIENT),
-            (
-                "azure.workload.identity/service-account-token-expiration",
-                "7200",
-            ),
-        ]))
-    }
+/// Evaluates a CREATE of `pod` in namespace `apps`, every lookup finding a ServiceAccount with
+/// the client id and a token expiration of 7200 s.
+fn run_in_apps(pod: &Value, settings: &Value) -> Decision {
+    let request = json!({"operation": "CREATE", "namespace": "apps",
+                         "kind": {"group": "", "version": "v1", "kind": "Pod"}, "object": pod});
+    let cluster = FakeCluster::serving_every_lookup(Some(service_account(&json!({
+        CLIENT_ID_KEY: CLIENT_ID,
+        "azure.workload.identity/service-account-token-expiration": "7200",
+    }))));
+    azure_workload_identity_policy::evaluate(&payload(&request, Some(settings)), &cluster)
 }
 
-fn run(pod: &Value, settings: &Value) -> Decision {
-    let payload = json!({
-        "request": {"operation": "CREATE", "namespace": "apps",
-                    "kind": {"group": "", "version": "v1", "kind": "Pod"}, "object": pod},
-        "settings": settings,
-    });
-    evaluate(
-        &serde_json::to_vec(&payload).unwrap_or_default(),
-        &OneServiceAccount,
-    )
+fn v1_5_settings() -> Value {
+    json!({"defaultTenantId": DEFAULT_TENANT, "tokenLayout": "v1.5"})
+}
+
+fn v1_5_env() -> Vec<Value> {
+    vec![
+        env("AZURE_CLIENT_ID", CLIENT_ID),
+        env("AZURE_TENANT_ID", SA_TENANT),
+        env("AZURE_FEDERATED_TOKEN_FILE", LEGACY_TOKEN_FILE),
+        env("AZURE_AUTHORITY_HOST", PUBLIC_AUTHORITY),
+    ]
+}
+
+#[test]
+fn token_layout_v1_5_uses_the_old_names_and_is_idempotent() {
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    let expected = web_mutated(v1_5_env(), legacy_mount(), legacy_volume());
+    let first = run(&pod_request(web_pod()), &v1_5_settings(), &cluster);
+    assert_decision(&first, &Decision::Mutate(expected.clone()), "v1.5 layout");
+    assert_decision(
+        &run(&pod_request(expected), &v1_5_settings(), &cluster),
+        &Decision::Accept,
+        "v1.5 layout, second pass",
+    );
+}
+
+#[test]
+fn token_layout_v1_5_keeps_an_existing_token_source_and_mount() {
+    // ≤ v1.5 rules (§9): no volume when any projected token source has path
+    // azure-identity-token; no mount when the container has a mount named azure-identity-token.
+    let own_volume = json!({"name": "my-token", "projected": {"sources": [
+        {"serviceAccountToken": {"path": "azure-identity-token", "audience": "api://Mine", "expirationSeconds": 7200}}
+    ]}});
+    let own_mount = json!({"name": "azure-identity-token", "mountPath": "/custom/tokens"});
+    let pod = with(
+        &web_pod(),
+        &[
+            (
+                "/spec/containers/0/volumeMounts",
+                json!([own_mount.clone()]),
+            ),
+            (
+                "/spec/containers/-",
+                json!({"name": "sidecar", "image": "sidecar:1"}),
+            ),
+            ("/spec/volumes", json!([own_volume.clone()])),
+        ],
+    );
+    let expected = with(
+        &pod,
+        &[
+            ("/spec/containers/0/env", Value::Array(v1_5_env())),
+            (
+                "/spec/containers/1",
+                json!({"name": "sidecar", "image": "sidecar:1", "env": v1_5_env(),
+                       "volumeMounts": [legacy_mount()]}),
+            ),
+        ],
+    );
+    let cluster = FakeCluster::serving(&[fixture("sa-workload.json")]);
+    assert_decision(
+        &run(&pod_request(pod), &v1_5_settings(), &cluster),
+        &Decision::Mutate(expected),
+        "v1.5 existing token",
+    );
 }
 
 /// A Pod with an init container, two containers (one skipped), an existing env var, the API
@@ -62,8 +113,8 @@ fn expected(volume: &str, mount_path: &str, token_path: &str) -> Value {
     let env = |existing: &[Value]| {
         let mut e = existing.to_vec();
         e.extend([
-            json!({"name": "AZURE_CLIENT_ID", "value": CLIENT}),
-            json!({"name": "AZURE_TENANT_ID", "value": TENANT}),
+            json!({"name": "AZURE_CLIENT_ID", "value": CLIENT_ID}),
+            json!({"name": "AZURE_TENANT_ID", "value": DEFAULT_TENANT}),
             json!({"name": "AZURE_FEDERATED_TOKEN_FILE", "value": format!("{mount_path}/{token_path}")}),
             json!({"name": "AZURE_AUTHORITY_HOST", "value": "https://login.microsoftonline.com/"}),
         ]);
@@ -108,42 +159,50 @@ fn both_layouts_on_the_same_pod() {
         "azure-identity-token",
     );
     let cases = [
-        ("default", json!({"defaultTenantId": TENANT}), v1_6.clone()),
+        (
+            "default",
+            json!({"defaultTenantId": DEFAULT_TENANT}),
+            v1_6.clone(),
+        ),
         (
             "v1.6",
-            json!({"defaultTenantId": TENANT, "tokenLayout": "v1.6"}),
+            json!({"defaultTenantId": DEFAULT_TENANT, "tokenLayout": "v1.6"}),
             v1_6,
         ),
         (
             "v1.5",
-            json!({"defaultTenantId": TENANT, "tokenLayout": "v1.5"}),
+            json!({"defaultTenantId": DEFAULT_TENANT, "tokenLayout": "v1.5"}),
             v1_5,
         ),
     ];
+    let mut rows = Rows::new();
     for (layout, settings, expected) in cases {
-        assert_eq!(
-            run(&pod(), &settings),
-            Decision::Mutate(expected.clone()),
-            "{layout}"
-        );
-        assert_eq!(
-            run(&expected, &settings),
-            Decision::Accept,
-            "{layout}: re-invocation"
-        );
+        rows.check(layout, || {
+            assert_eq!(
+                run_in_apps(&pod(), &settings),
+                Decision::Mutate(expected.clone()),
+                "{layout}"
+            );
+            assert_eq!(
+                run_in_apps(&expected, &settings),
+                Decision::Accept,
+                "{layout}: re-invocation"
+            );
+        });
     }
+    rows.assert_all_passed();
 }
 
 #[test]
 fn the_layouts_do_not_recognise_each_other() {
     // A Pod mutated in one layout and evaluated in the other gets the other layout added beside
     // it (as upstream v1.6.0 does with v1.5 artefacts): the settings decide the layout.
-    let v1_6 = json!({"defaultTenantId": TENANT});
-    let v1_5 = json!({"defaultTenantId": TENANT, "tokenLayout": "v1.5"});
-    let Decision::Mutate(first) = run(&pod(), &v1_5) else {
+    let v1_6 = json!({"defaultTenantId": DEFAULT_TENANT});
+    let v1_5 = json!({"defaultTenantId": DEFAULT_TENANT, "tokenLayout": "v1.5"});
+    let Decision::Mutate(first) = run_in_apps(&pod(), &v1_5) else {
         panic!("v1.5 pass did not mutate");
     };
-    let Decision::Mutate(second) = run(&first, &v1_6) else {
+    let Decision::Mutate(second) = run_in_apps(&first, &v1_6) else {
         panic!("v1.6 pass did not mutate");
     };
     let names: Vec<&str> = second["spec"]["volumes"]
