@@ -7,7 +7,12 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::names::CUSTOM_ENDPOINT_ANNOTATION_PREFIX;
+mod clouds;
+mod custom_token_endpoint;
+
+use clouds::resolve_authority_host;
+use custom_token_endpoint::custom_token_endpoint;
+pub use custom_token_endpoint::{CaSource, CustomTokenEndpoint, CustomTokenEndpointSettings};
 
 /// The default audience of the projected service-account token (spec §6.1).
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -74,29 +79,6 @@ where
     ))
 }
 
-/// `customTokenEndpoint` as the user writes it (upstream flags and env of spec §6.1, §6.3).
-#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CustomTokenEndpointSettings {
-    #[serde(default)]
-    pub annotation_suffix: String,
-    #[serde(default)]
-    pub audience: String,
-    #[serde(default)]
-    pub token_proxy: String,
-    #[serde(default)]
-    pub sni_name: String,
-    #[serde(default)]
-    pub ca_data: String,
-    #[serde(default)]
-    pub ca_config_map_name: String,
-    #[serde(default)]
-    pub ca_cluster_trust_bundle_signer_name: String,
-    /// A Kubernetes LabelSelector, copied verbatim into the projected source.
-    #[serde(default)]
-    pub ca_cluster_trust_bundle_label_selector: Option<serde_json::Value>,
-}
-
 /// Where the projected token lives in the Pod (spec §4.3, §4.5 and §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLayout {
@@ -132,65 +114,6 @@ pub struct ProxyConfig {
     pub init_image: String,
     pub log_level: String,
     pub native_sidecar: bool,
-}
-
-/// The validated custom token endpoint configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CustomTokenEndpoint {
-    /// `azure.workload.identity/use-<suffix>`, the per-Pod trigger.
-    pub annotation_key: String,
-    pub audience: String,
-    pub token_proxy: String,
-    pub sni_name: String,
-    pub ca: CaSource,
-}
-
-/// How the token endpoint's CA reaches the Pod; at most one source.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CaSource {
-    None,
-    /// Inline PEM, injected as `AZURE_KUBERNETES_CA_DATA`; no projected file.
-    Data(String),
-    ConfigMap(String),
-    ClusterTrustBundle {
-        signer_name: String,
-        label_selector: Option<serde_json::Value>,
-    },
-}
-
-/// Cloud names accepted by `azureEnvironment` and their authority hosts (spec §6.2).
-/// Matching is case-insensitive, as upstream upper-cases the name before the lookup.
-pub const CLOUDS: &[(&str, &str)] = &[
-    ("AzurePublicCloud", PUBLIC_CLOUD_AUTHORITY),
-    ("AzureCloud", PUBLIC_CLOUD_AUTHORITY),
-    (
-        "AzureUSGovernmentCloud",
-        "https://login.microsoftonline.us/",
-    ),
-    ("AzureUSGovernment", "https://login.microsoftonline.us/"),
-    ("AzureChinaCloud", "https://login.chinacloudapi.cn/"),
-    ("AzureGermanCloud", "https://login.microsoftonline.de/"),
-];
-
-/// The authority host used when `azureEnvironment` is not set.
-pub const PUBLIC_CLOUD_AUTHORITY: &str = "https://login.microsoftonline.com/";
-
-const AZURE_STACK_CLOUD: &str = "AzureStackCloud";
-
-/// The authority host of a cloud name, ignoring case; `None` for an unknown name.
-pub fn authority_host_for(cloud: &str) -> Option<&'static str> {
-    CLOUDS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(cloud))
-        .map(|(_, host)| *host)
-}
-
-fn accepted_clouds() -> String {
-    CLOUDS
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Settings {
@@ -339,278 +262,19 @@ fn proxy_config(settings: &Settings) -> Result<ProxyConfig, String> {
     })
 }
 
-/// Mirrors upstream's start-up checks of the feature (spec §6.3).
-fn custom_token_endpoint(
-    cte: &CustomTokenEndpointSettings,
-) -> Result<Option<CustomTokenEndpoint>, String> {
-    let (suffix, audience) = (cte.annotation_suffix.as_str(), cte.audience.as_str());
-    match (suffix.is_empty(), audience.is_empty()) {
-        (true, true) => return Ok(None),
-        (false, false) => {}
-        _ => {
-            return Err(
-                "customTokenEndpoint.annotationSuffix and customTokenEndpoint.audience \
-                 must be set together: set both to enable the custom token endpoint, or neither to \
-                 disable it"
-                    .to_string(),
-            );
-        }
-    }
-    if audience.eq_ignore_ascii_case(DEFAULT_AUDIENCE) {
-        return Err(format!(
-            "customTokenEndpoint.audience must differ from \"{DEFAULT_AUDIENCE}\" (compared \
-             ignoring case): set the audience your token endpoint expects"
-        ));
-    }
-    let annotation_key = format!("{CUSTOM_ENDPOINT_ANNOTATION_PREFIX}{suffix}");
-    // ASCII only: a qualified name is ASCII, and Unicode lowercasing would turn e.g. the Kelvin
-    // sign into an ASCII 'k' and let an invalid annotation key through.
-    let name = format!("use-{}", suffix.to_ascii_lowercase());
-    if !is_qualified_name_part(&name) {
-        return Err(format!(
-            "customTokenEndpoint.annotationSuffix \"{suffix}\" makes the annotation key \
-             \"{annotation_key}\", which is not a valid Kubernetes qualified name: after \
-             \"azure.workload.identity/\" it must be at most 63 characters of letters, digits, \
-             '-', '_' or '.', starting and ending with a letter or digit"
-        ));
-    }
-    let sources = [
-        !cte.ca_data.is_empty(),
-        !cte.ca_config_map_name.is_empty(),
-        !cte.ca_cluster_trust_bundle_signer_name.is_empty(),
-    ];
-    if sources.iter().filter(|set| **set).count() > 1 {
-        return Err(
-            "customTokenEndpoint: set at most one of caData, caConfigMapName and \
-             caClusterTrustBundleSignerName; they are alternative ways to deliver the same CA"
-                .to_string(),
-        );
-    }
-    let label_selector = match &cte.ca_cluster_trust_bundle_label_selector {
-        None | Some(serde_json::Value::Null) => None,
-        Some(selector @ serde_json::Value::Object(_)) => Some(selector.clone()),
-        Some(_) => {
-            return Err("customTokenEndpoint.caClusterTrustBundleLabelSelector must be a \
-                 Kubernetes LabelSelector object, e.g. {\"matchLabels\": {\"example.com/ca\": \"true\"}}"
-                .to_string());
-        }
-    };
-    if label_selector.is_some() && cte.ca_cluster_trust_bundle_signer_name.is_empty() {
-        return Err(
-            "customTokenEndpoint.caClusterTrustBundleLabelSelector needs \
-             customTokenEndpoint.caClusterTrustBundleSignerName: set the signer of the \
-             ClusterTrustBundles to select"
-                .to_string(),
-        );
-    }
-    let ca = if !cte.ca_data.is_empty() {
-        CaSource::Data(cte.ca_data.clone())
-    } else if !cte.ca_config_map_name.is_empty() {
-        CaSource::ConfigMap(cte.ca_config_map_name.clone())
-    } else if !cte.ca_cluster_trust_bundle_signer_name.is_empty() {
-        CaSource::ClusterTrustBundle {
-            signer_name: cte.ca_cluster_trust_bundle_signer_name.clone(),
-            label_selector,
-        }
-    } else {
-        CaSource::None
-    };
-    Ok(Some(CustomTokenEndpoint {
-        annotation_key,
-        audience: audience.to_string(),
-        token_proxy: cte.token_proxy.clone(),
-        sni_name: cte.sni_name.clone(),
-        ca,
-    }))
-}
-
-/// The name part of a Kubernetes qualified name: 1 to 63 characters of `[A-Za-z0-9_.-]`,
-/// beginning and ending with a letter or digit.
-fn is_qualified_name_part(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
-    (1..=63).contains(&bytes.len())
-        && edge_ok(bytes.first())
-        && edge_ok(bytes.last())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-fn resolve_authority_host(
-    environment: Option<&str>,
-    authority_host: Option<&str>,
-) -> Result<String, String> {
-    if let Some(host) = authority_host {
-        if host.trim().is_empty() {
-            return Err("authorityHost must not be empty: remove it to derive the authority host \
-                 from azureEnvironment, or set the full URL, e.g. \"https://login.microsoftonline.com/\""
-                .to_string());
-        }
-        if !host.starts_with("https://") || host.chars().any(char::is_whitespace) {
-            return Err(format!(
-                "authorityHost \"{host}\" is not an https URL: set the Microsoft Entra authority of \
-                 your cloud, e.g. \"https://login.microsoftonline.com/\" (it is injected verbatim as \
-                 AZURE_AUTHORITY_HOST)"
-            ));
-        }
-    }
-    match environment {
-        None => Ok(authority_host.unwrap_or(PUBLIC_CLOUD_AUTHORITY).to_string()),
-        Some(env) => match (authority_host_for(env), authority_host) {
-            (_, Some(host)) if env.eq_ignore_ascii_case(AZURE_STACK_CLOUD) => Ok(host.to_string()),
-            (Some(_), Some(host)) => Ok(host.to_string()),
-            (Some(cloud_host), None) => Ok(cloud_host.to_string()),
-            (None, None) if env.eq_ignore_ascii_case(AZURE_STACK_CLOUD) => Err(
-                "azureEnvironment AzureStackCloud needs authorityHost: a policy cannot read the \
-                 AZURE_ENVIRONMENT_FILEPATH file, so set authorityHost to the \
-                 activeDirectoryEndpoint of your Azure Stack Hub"
-                    .to_string(),
-            ),
-            (None, _) => Err(format!(
-                "azureEnvironment \"{env}\" is not a known Azure cloud. Accepted values \
-                 (case-insensitive): {}. For Azure Stack or an air-gapped cloud, set authorityHost.",
-                accepted_clouds()
-            )),
-        },
-    }
+/// The settings check of the unit tests: JSON text to a `Config`, as `validate_settings` does.
+#[cfg(test)]
+fn test_config(raw: &str) -> Result<Config, String> {
+    Settings::from_json(raw).and_then(|s| Config::from_settings(&s))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(raw: &str) -> Result<Config, String> {
-        Settings::from_json(raw).and_then(|s| Config::from_settings(&s))
-    }
+    use crate::settings::test_config as config;
 
     const T: &str = "00000000-0000-0000-0000-000000000001";
-
-    #[test]
-    fn resolves_the_cloud_table_case_insensitively() {
-        let cases = [
-            (None, "https://login.microsoftonline.com/"),
-            (
-                Some("AzurePublicCloud"),
-                "https://login.microsoftonline.com/",
-            ),
-            (Some("AzureCloud"), "https://login.microsoftonline.com/"),
-            (
-                Some("azurepubliccloud"),
-                "https://login.microsoftonline.com/",
-            ),
-            (Some("AZURECLOUD"), "https://login.microsoftonline.com/"),
-            (
-                Some("AzureUSGovernmentCloud"),
-                "https://login.microsoftonline.us/",
-            ),
-            (
-                Some("AzureUSGovernment"),
-                "https://login.microsoftonline.us/",
-            ),
-            (
-                Some("azureusgovernment"),
-                "https://login.microsoftonline.us/",
-            ),
-            (Some("AzureChinaCloud"), "https://login.chinacloudapi.cn/"),
-            (
-                Some("AzureGermanCloud"),
-                "https://login.microsoftonline.de/",
-            ),
-        ];
-        for (env, host) in cases {
-            let raw = match env {
-                Some(e) => format!(r#"{{"defaultTenantId": "{T}", "azureEnvironment": "{e}"}}"#),
-                None => format!(r#"{{"defaultTenantId": "{T}"}}"#),
-            };
-            assert_eq!(
-                config(&raw).map(|c| c.authority_host),
-                Ok(host.to_string()),
-                "{env:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn custom_token_endpoint_is_off_unless_configured() {
-        for raw in [
-            r#"{"defaultTenantId": "x"}"#,
-            r#"{"defaultTenantId": "x", "customTokenEndpoint": {}}"#,
-            r#"{"defaultTenantId": "x", "customTokenEndpoint": null}"#,
-            r#"{"defaultTenantId": "x", "customTokenEndpoint": {"tokenProxy": "https://p"}}"#,
-        ] {
-            assert_eq!(
-                config(raw).map(|c| c.custom_token_endpoint),
-                Ok(None),
-                "{raw}"
-            );
-        }
-        let ca = |cte: &str| {
-            config(&format!(
-                r#"{{"defaultTenantId": "x", "customTokenEndpoint": {{"annotationSuffix": "b", "audience": "api://x"{cte}}}}}"#
-            ))
-            .map(|c| c.custom_token_endpoint.map(|e| e.ca))
-        };
-        assert_eq!(ca(""), Ok(Some(CaSource::None)));
-        assert_eq!(
-            ca(r#", "caData": "pem""#),
-            Ok(Some(CaSource::Data("pem".to_string())))
-        );
-        assert_eq!(
-            ca(r#", "caConfigMapName": "cm""#),
-            Ok(Some(CaSource::ConfigMap("cm".to_string())))
-        );
-        assert_eq!(
-            ca(r#", "caClusterTrustBundleSignerName": "s""#),
-            Ok(Some(CaSource::ClusterTrustBundle {
-                signer_name: "s".to_string(),
-                label_selector: None
-            }))
-        );
-    }
-
-    #[test]
-    fn annotation_suffix_must_make_a_qualified_name() {
-        let suffix = |suffix: &str| {
-            config(&format!(
-                r#"{{"defaultTenantId": "x", "customTokenEndpoint": {{"annotationSuffix": "{suffix}", "audience": "api://x"}}}}"#
-            ))
-            .map(|c| c.custom_token_endpoint.map(|e| e.annotation_key))
-        };
-        assert_eq!(
-            suffix("Binding"),
-            Ok(Some("azure.workload.identity/use-Binding".to_string()))
-        );
-        for invalid in ["\u{212A}ey", "bind/ing", "bind-", "é"] {
-            let message = suffix(invalid).err().unwrap_or_default();
-            assert!(
-                message.starts_with("customTokenEndpoint.annotationSuffix \""),
-                "{invalid}: {message}"
-            );
-            assert!(
-                message.contains("is not a valid Kubernetes qualified name"),
-                "{invalid}: {message}"
-            );
-        }
-    }
-
-    #[test]
-    fn qualified_name_rule() {
-        let cases = [
-            ("use-b", true),
-            ("use-my.binding_1", true),
-            ("use-", false),
-            ("use-b.", false),
-            ("use-b/c", false),
-            ("use-é", false),
-            ("", false),
-        ];
-        for (name, expected) in cases {
-            assert_eq!(is_qualified_name_part(name), expected, "{name}");
-        }
-        assert!(is_qualified_name_part(&"a".repeat(63)));
-        assert!(!is_qualified_name_part(&"a".repeat(64)));
-    }
 
     #[test]
     fn resolves_defaults() {
@@ -703,26 +367,6 @@ mod tests {
             (r#""x""#, "the settings must be a JSON object"),
             (r#"{"#, "the settings are not valid JSON"),
             ("null", "defaultTenantId is required"),
-            (
-                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureMoonCloud"}"#,
-                "azureEnvironment \"AzureMoonCloud\" is not a known Azure cloud. Accepted values (case-insensitive): AzurePublicCloud, AzureCloud, AzureUSGovernmentCloud, AzureUSGovernment, AzureChinaCloud, AzureGermanCloud. For Azure Stack or an air-gapped cloud, set authorityHost.",
-            ),
-            (
-                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureMoonCloud", "authorityHost": "https://a/"}"#,
-                "azureEnvironment \"AzureMoonCloud\" is not a known Azure cloud",
-            ),
-            (
-                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureStackCloud"}"#,
-                "AzureStackCloud needs authorityHost",
-            ),
-            (
-                r#"{"defaultTenantId": "x", "authorityHost": ""}"#,
-                "authorityHost must not be empty",
-            ),
-            (
-                r#"{"defaultTenantId": "x", "authorityHost": "login.microsoftonline.com"}"#,
-                "authorityHost \"login.microsoftonline.com\" is not an https URL",
-            ),
             (
                 r#"{"defaultTenantId": "x", "audience": ""}"#,
                 "audience must not be empty",
