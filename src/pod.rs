@@ -116,15 +116,12 @@ impl<'a> Pod<'a> {
             }
             None => Ok(None),
         };
-        let (name, generate_name, own_namespace) =
+        // metadata.namespace is only checked for its type: the request's namespace is the one
+        // the API server authorised, and upstream overwrites the Pod's with it (spec §1.2).
+        let (name, generate_name, _) =
             (field("name")?, field("generateName")?, field("namespace")?);
         let reference = PodRef {
-            // The request's namespace is authoritative (spec §1.2); the Pod's own is a fallback
-            // for callers that leave the request's empty.
-            namespace: match namespace {
-                "" => own_namespace.unwrap_or("").to_string(),
-                ns => ns.to_string(),
-            },
+            namespace: namespace.to_string(),
             name: match (name, generate_name) {
                 (Some(n), _) if !n.is_empty() => n.to_string(),
                 (_, Some(g)) if !g.is_empty() => format!("{g}*"),

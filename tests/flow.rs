@@ -778,16 +778,6 @@ fn service_account_is_looked_up_in_the_request_namespace() {
             Some("payments"),
             web_pod(),
         ),
-        (
-            "empty request namespace: the pod's is used",
-            Some(""),
-            with(&web_pod(), &[("/metadata/namespace", json!("payments"))]),
-        ),
-        (
-            "no request namespace: the pod's is used",
-            None,
-            with(&web_pod(), &[("/metadata/namespace", json!("payments"))]),
-        ),
     ];
     for (case, namespace, pod) in cases {
         let cluster = FakeCluster::serving(&[payments_sa.clone(), fixture("sa-workload.json")]);
@@ -2309,9 +2299,9 @@ fn invalid_settings_reject_a_selected_pod_naming_the_setting() {
             "authorityHost \"login.microsoftonline.com\" is not an https URL",
         ),
         (
-            "empty audience",
-            Some(json!({"defaultTenantId": DEFAULT_TENANT, "audience": ""})),
-            "audience must not be empty",
+            "whitespace audience",
+            Some(json!({"defaultTenantId": DEFAULT_TENANT, "audience": " "})),
+            "audience \" \" is only whitespace",
         ),
         (
             "unknown token layout",

@@ -1,8 +1,11 @@
 //! Azure clouds: the cloud table and how `azureEnvironment` and `authorityHost` resolve to
 //! `AZURE_AUTHORITY_HOST` (spec §6.2).
 
+use super::go_fold;
+
 /// Cloud names accepted by `azureEnvironment` and their authority hosts (spec §6.2).
-/// Matching is case-insensitive, as upstream upper-cases the name before the lookup.
+/// Matching is case-insensitive, as upstream upper-cases the name (Go's `strings.ToUpper`)
+/// before the lookup.
 pub const CLOUDS: &[(&str, &str)] = &[
     ("AzurePublicCloud", PUBLIC_CLOUD_AUTHORITY),
     ("AzureCloud", PUBLIC_CLOUD_AUTHORITY),
@@ -20,11 +23,13 @@ pub const PUBLIC_CLOUD_AUTHORITY: &str = "https://login.microsoftonline.com/";
 
 const AZURE_STACK_CLOUD: &str = "AzureStackCloud";
 
-/// The authority host of a cloud name, ignoring case; `None` for an unknown name.
-pub fn authority_host_for(cloud: &str) -> Option<&'static str> {
+/// The authority host of a cloud name, upper-cased as Go upper-cases it (U+017F, the long s,
+/// is an 'S'); `None` for an unknown name.
+fn authority_host_for(cloud: &str) -> Option<&'static str> {
+    let upper = go_fold::to_upper(cloud);
     CLOUDS
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(cloud))
+        .find(|(name, _)| name.to_ascii_uppercase() == upper)
         .map(|(_, host)| *host)
 }
 
@@ -54,13 +59,14 @@ pub(super) fn resolve_authority_host(
             ));
         }
     }
-    match environment {
+    // An empty name is the public cloud upstream (and in its chart), as if it were not set.
+    match environment.filter(|env| !env.is_empty()) {
         None => Ok(authority_host.unwrap_or(PUBLIC_CLOUD_AUTHORITY).to_string()),
         Some(env) => match (authority_host_for(env), authority_host) {
-            (_, Some(host)) if env.eq_ignore_ascii_case(AZURE_STACK_CLOUD) => Ok(host.to_string()),
+            (_, Some(host)) if go_fold::equal_fold(env, AZURE_STACK_CLOUD) => Ok(host.to_string()),
             (Some(_), Some(host)) => Ok(host.to_string()),
             (Some(cloud_host), None) => Ok(cloud_host.to_string()),
-            (None, None) if env.eq_ignore_ascii_case(AZURE_STACK_CLOUD) => Err(
+            (None, None) if go_fold::equal_fold(env, AZURE_STACK_CLOUD) => Err(
                 "azureEnvironment AzureStackCloud needs authorityHost: a policy cannot read the \
                  AZURE_ENVIRONMENT_FILEPATH file, so set authorityHost to the \
                  activeDirectoryEndpoint of your Azure Stack Hub"
@@ -112,6 +118,17 @@ mod tests {
                 Some("AzureGermanCloud"),
                 "https://login.microsoftonline.de/",
             ),
+            // Go's ToUpper: U+017F (long s) is 'S', U+0131 (dotless i) is 'I'; U+212A (Kelvin)
+            // stays itself, so it matches no cloud; an empty name is the public cloud.
+            (
+                Some("AzureU\u{017F}Government"),
+                "https://login.microsoftonline.us/",
+            ),
+            (
+                Some("AzureCh\u{0131}naCloud"),
+                "https://login.chinacloudapi.cn/",
+            ),
+            (Some(""), "https://login.microsoftonline.com/"),
         ];
         for (env, host) in cases {
             let raw = match env {
@@ -140,6 +157,16 @@ mod tests {
             (
                 r#"{"defaultTenantId": "x", "azureEnvironment": "AzureStackCloud"}"#,
                 "AzureStackCloud needs authorityHost",
+            ),
+            // Go compares the Azure Stack name with EqualFold, so the Kelvin sign is a 'k' there;
+            // ToUpper leaves U+0130 as it is, so it matches no cloud.
+            (
+                r#"{"defaultTenantId": "x", "azureEnvironment": "AzureStac\u212ACloud"}"#,
+                "AzureStackCloud needs authorityHost",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "azureEnvironment": "AzurePubl\u0130cCloud"}"#,
+                "is not a known Azure cloud",
             ),
             (
                 r#"{"defaultTenantId": "x", "authorityHost": ""}"#,

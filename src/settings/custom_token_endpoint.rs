@@ -4,6 +4,8 @@
 use serde::Deserialize;
 
 use super::DEFAULT_AUDIENCE;
+use super::go_fold;
+use super::label_selector::label_selector;
 use crate::names::CUSTOM_ENDPOINT_ANNOTATION_PREFIX;
 
 /// `customTokenEndpoint` as the user writes it (upstream flags and env of spec §6.1, §6.3).
@@ -24,7 +26,7 @@ pub struct CustomTokenEndpointSettings {
     pub ca_config_map_name: String,
     #[serde(default)]
     pub ca_cluster_trust_bundle_signer_name: String,
-    /// A Kubernetes LabelSelector, copied verbatim into the projected source.
+    /// A Kubernetes LabelSelector, as the user wrote it; read by `label_selector`.
     #[serde(default)]
     pub ca_cluster_trust_bundle_label_selector: Option<serde_json::Value>,
 }
@@ -49,14 +51,39 @@ pub enum CaSource {
     ConfigMap(String),
     ClusterTrustBundle {
         signer_name: String,
+        /// The selector with canonical field names, as it goes into the projected source.
         label_selector: Option<serde_json::Value>,
     },
 }
 
-/// Mirrors upstream's start-up checks of the feature (spec §6.3).
+/// Mirrors upstream's start-up checks of the feature (spec §6.3). The CA settings are read and
+/// checked first and whether or not the feature is on, as upstream parses them with the rest of
+/// its configuration before it looks at the feature's flags.
 pub(super) fn custom_token_endpoint(
     cte: &CustomTokenEndpointSettings,
 ) -> Result<Option<CustomTokenEndpoint>, String> {
+    let label_selector = label_selector(cte.ca_cluster_trust_bundle_label_selector.as_ref())?;
+    let sources = [
+        !cte.ca_data.is_empty(),
+        !cte.ca_config_map_name.is_empty(),
+        !cte.ca_cluster_trust_bundle_signer_name.is_empty(),
+    ];
+    if sources.iter().filter(|set| **set).count() > 1 {
+        return Err(
+            "customTokenEndpoint: set at most one of caData, caConfigMapName and \
+             caClusterTrustBundleSignerName; they are alternative ways to deliver the same CA"
+                .to_string(),
+        );
+    }
+    if label_selector.is_some() && cte.ca_cluster_trust_bundle_signer_name.is_empty() {
+        return Err(
+            "customTokenEndpoint.caClusterTrustBundleLabelSelector needs \
+             customTokenEndpoint.caClusterTrustBundleSignerName: set the signer of the \
+             ClusterTrustBundles to select"
+                .to_string(),
+        );
+    }
+
     let (suffix, audience) = (cte.annotation_suffix.as_str(), cte.audience.as_str());
     match (suffix.is_empty(), audience.is_empty()) {
         (true, true) => return Ok(None),
@@ -70,16 +97,17 @@ pub(super) fn custom_token_endpoint(
             );
         }
     }
-    if audience.eq_ignore_ascii_case(DEFAULT_AUDIENCE) {
+    if go_fold::equal_fold(audience, DEFAULT_AUDIENCE) {
         return Err(format!(
             "customTokenEndpoint.audience must differ from \"{DEFAULT_AUDIENCE}\" (compared \
              ignoring case): set the audience your token endpoint expects"
         ));
     }
     let annotation_key = format!("{CUSTOM_ENDPOINT_ANNOTATION_PREFIX}{suffix}");
-    // ASCII only: a qualified name is ASCII, and Unicode lowercasing would turn e.g. the Kelvin
-    // sign into an ASCII 'k' and let an invalid annotation key through.
-    let name = format!("use-{}", suffix.to_ascii_lowercase());
+    // Upstream, like the API server for every annotation key, validates the lower-cased key, so
+    // a suffix that Go lower-cases to ASCII (the Kelvin sign becomes 'k') is valid; the Pod
+    // carries the key as written.
+    let name = format!("use-{}", go_fold::to_lower(suffix));
     if !is_qualified_name_part(&name) {
         return Err(format!(
             "customTokenEndpoint.annotationSuffix \"{suffix}\" makes the annotation key \
@@ -87,35 +115,6 @@ pub(super) fn custom_token_endpoint(
              \"azure.workload.identity/\" it must be at most 63 characters of letters, digits, \
              '-', '_' or '.', starting and ending with a letter or digit"
         ));
-    }
-    let sources = [
-        !cte.ca_data.is_empty(),
-        !cte.ca_config_map_name.is_empty(),
-        !cte.ca_cluster_trust_bundle_signer_name.is_empty(),
-    ];
-    if sources.iter().filter(|set| **set).count() > 1 {
-        return Err(
-            "customTokenEndpoint: set at most one of caData, caConfigMapName and \
-             caClusterTrustBundleSignerName; they are alternative ways to deliver the same CA"
-                .to_string(),
-        );
-    }
-    let label_selector = match &cte.ca_cluster_trust_bundle_label_selector {
-        None | Some(serde_json::Value::Null) => None,
-        Some(selector @ serde_json::Value::Object(_)) => Some(selector.clone()),
-        Some(_) => {
-            return Err("customTokenEndpoint.caClusterTrustBundleLabelSelector must be a \
-                 Kubernetes LabelSelector object, e.g. {\"matchLabels\": {\"example.com/ca\": \"true\"}}"
-                .to_string());
-        }
-    };
-    if label_selector.is_some() && cte.ca_cluster_trust_bundle_signer_name.is_empty() {
-        return Err(
-            "customTokenEndpoint.caClusterTrustBundleLabelSelector needs \
-             customTokenEndpoint.caClusterTrustBundleSignerName: set the signer of the \
-             ClusterTrustBundles to select"
-                .to_string(),
-        );
     }
     let ca = if !cte.ca_data.is_empty() {
         CaSource::Data(cte.ca_data.clone())
@@ -206,7 +205,14 @@ mod tests {
             suffix("Binding"),
             Ok(Some("azure.workload.identity/use-Binding".to_string()))
         );
-        for invalid in ["\u{212A}ey", "bind/ing", "bind-", "é"] {
+        // Go lower-cases U+212A to 'k' and U+0130 to 'i'; the key keeps the suffix as written.
+        for valid in ["\u{212A}ey", "\u{0130}d"] {
+            assert_eq!(
+                suffix(valid),
+                Ok(Some(format!("azure.workload.identity/use-{valid}")))
+            );
+        }
+        for invalid in ["\u{0131}d", "bind/ing", "bind-", "é"] {
             let message = suffix(invalid).err().unwrap_or_default();
             assert!(
                 message.starts_with("customTokenEndpoint.annotationSuffix \""),

@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 mod clouds;
 mod custom_token_endpoint;
+pub(crate) mod go_fold;
+mod label_selector;
 
 use clouds::resolve_authority_host;
 use custom_token_endpoint::custom_token_endpoint;
@@ -105,6 +107,8 @@ pub const DEFAULT_PROXY_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-iden
 pub const DEFAULT_PROXY_INIT_IMAGE: &str =
     "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0";
 pub const DEFAULT_PROXY_LOG_LEVEL: &str = "info";
+/// The proxy's level when `proxyLogLevel` is "" (spec §4.6: the first enabled level).
+const UNSET_LOG_LEVEL: &str = "warning";
 /// The levels upstream can pass to the proxy (spec §4.6).
 pub const PROXY_LOG_LEVELS: &[&str] = &["all", "trace", "debug", "info", "warning"];
 
@@ -186,16 +190,12 @@ impl Config {
             settings.authority_host.as_deref(),
         )?;
 
-        let audience = match settings.audience.as_deref() {
-            None => DEFAULT_AUDIENCE.to_string(),
-            Some(a) if a.trim().is_empty() => {
-                return Err(format!(
-                    "audience must not be empty: remove it to use the default \"{DEFAULT_AUDIENCE}\", \
-                     or set the audience your federated identity credentials expect"
-                ));
-            }
-            Some(a) => a.to_string(),
-        };
+        let audience = or_default(
+            "audience",
+            settings.audience.as_deref(),
+            DEFAULT_AUDIENCE,
+            "or set the audience your federated identity credentials expect",
+        )?;
 
         let token_layout = match settings.token_layout.as_deref() {
             None | Some("v1.6") => TokenLayout::V1_6,
@@ -224,22 +224,28 @@ impl Config {
     }
 }
 
-fn non_empty(name: &str, value: Option<&str>, default: &str) -> Result<String, String> {
+/// A string setting whose empty value means the default, as the matching upstream flag or
+/// environment variable does. Only whitespace is refused: upstream would pass it on verbatim and
+/// produce Pods that cannot run.
+fn or_default(name: &str, value: Option<&str>, default: &str, or: &str) -> Result<String, String> {
     match value {
-        None => Ok(default.to_string()),
+        None | Some("") => Ok(default.to_string()),
         Some(v) if v.trim().is_empty() => Err(format!(
-            "{name} must not be empty: remove it to use the default \"{default}\""
+            "{name} {v:?} is only whitespace: remove it or set \"\" to use the default \
+             \"{default}\", {or}"
         )),
         Some(v) => Ok(v.to_string()),
     }
 }
 
 fn proxy_config(settings: &Settings) -> Result<ProxyConfig, String> {
-    let log_level = non_empty(
-        "proxyLogLevel",
-        settings.proxy_log_level.as_deref(),
-        DEFAULT_PROXY_LOG_LEVEL,
-    )?;
+    let log_level = match settings.proxy_log_level.as_deref() {
+        None => DEFAULT_PROXY_LOG_LEVEL,
+        // Upstream's webhook with an empty --log-level logs at "warning" and passes that on.
+        Some("") => UNSET_LOG_LEVEL,
+        Some(level) => level,
+    }
+    .to_string();
     if !PROXY_LOG_LEVELS.contains(&log_level.as_str()) {
         return Err(format!(
             "proxyLogLevel \"{log_level}\" is not supported. Accepted values: {}",
@@ -247,15 +253,17 @@ fn proxy_config(settings: &Settings) -> Result<ProxyConfig, String> {
         ));
     }
     Ok(ProxyConfig {
-        image: non_empty(
+        image: or_default(
             "proxyImage",
             settings.proxy_image.as_deref(),
             DEFAULT_PROXY_IMAGE,
+            "or set the image of the azwi-proxy sidecar",
         )?,
-        init_image: non_empty(
+        init_image: or_default(
             "proxyInitImage",
             settings.proxy_init_image.as_deref(),
             DEFAULT_PROXY_INIT_IMAGE,
+            "or set the image of the azwi-proxy-init container",
         )?,
         log_level,
         native_sidecar: settings.use_native_sidecar.unwrap_or(true),
@@ -368,8 +376,12 @@ mod tests {
             (r#"{"#, "the settings are not valid JSON"),
             ("null", "defaultTenantId is required"),
             (
-                r#"{"defaultTenantId": "x", "audience": ""}"#,
-                "audience must not be empty",
+                r#"{"defaultTenantId": "x", "audience": " "}"#,
+                "audience \" \" is only whitespace: remove it or set \"\" to use the default \"api://AzureADTokenExchange\", or set the audience your federated identity credentials expect",
+            ),
+            (
+                r#"{"defaultTenantId": "x", "proxyImage": "\t"}"#,
+                "proxyImage \"\\t\" is only whitespace",
             ),
             (
                 r#"{"defaultTenantId": "x", "tokenLayout": "v2"}"#,
