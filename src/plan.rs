@@ -18,6 +18,7 @@ use crate::names::{
 use crate::pod::Pod;
 use crate::problem::{LookupProblem, Problem};
 use crate::service_account::ServiceAccount;
+use crate::settings::go_fold::equal_fold;
 use crate::settings::{CaSource, Config, CustomTokenEndpoint, TokenLayout};
 use crate::volume_name::volume_name;
 
@@ -59,15 +60,13 @@ impl Plan {
     }
 }
 
-/// `skip-containers` (spec §2.1): split on `;` only, items trimmed, empty items ignored.
+/// `skip-containers` (spec §2.1): split on `;` only, items trimmed. An empty item is kept, as
+/// upstream keeps it (`"a;"` also skips a container named ""); an empty annotation skips none.
 pub fn skip_containers(annotation: Option<&str>) -> Vec<String> {
-    annotation
-        .unwrap_or("")
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    match annotation {
+        None | Some("") => Vec::new(),
+        Some(list) => list.split(';').map(|s| s.trim().to_string()).collect(),
+    }
 }
 
 /// Decides the mutation of a Pod whose ServiceAccount `sa_name` was looked up as `sa`, or
@@ -142,7 +141,7 @@ pub fn plan(
     let custom_endpoint = match &config.custom_token_endpoint {
         Some(cte) => pod
             .annotation(&cte.annotation_key)
-            .filter(|v| v.eq_ignore_ascii_case("true"))
+            .filter(|v| equal_fold(v, "true"))
             .map(|_| cte),
         None => None,
     };
@@ -325,8 +324,9 @@ mod tests {
             (Some(""), &[]),
             (Some("a"), &["a"]),
             (Some("a;b"), &["a", "b"]),
-            (Some(" a ; b ;"), &["a", "b"]),
-            (Some(";;a;;"), &["a"]),
+            (Some(" a ; b ;"), &["a", "b", ""]),
+            (Some(";;a;;"), &["", "", "a", "", ""]),
+            (Some(" "), &[""]),
             (Some("a,b"), &["a,b"]),
             (Some("a b"), &["a b"]),
             (Some("\ta\n;B"), &["a", "B"]),

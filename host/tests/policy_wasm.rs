@@ -564,4 +564,55 @@ fn service_accounts_and_pods_get_their_warnings() {
         ]
     );
     assert!(response.get("mutated_object").is_some_and(Value::is_object));
+
+/// The ClusterTrustBundle label selector is decoded as upstream decodes a LabelSelector: a wrongly
+/// typed one is refused by `validate_settings` naming the field, and field names in another
+/// case reach the Pod with their canonical names, never dropped.
+#[test]
+fn label_selector_is_decoded_like_a_label_selector() {
+    let with_selector = |selector: Value| {
+        let mut s = settings();
+        if let Some(obj) = s.as_object_mut() {
+            obj.insert(
+                "customTokenEndpoint".to_string(),
+                json!({"annotationSuffix": "binding", "audience": "api://binding",
+                       "caClusterTrustBundleSignerName": "example.com/signer",
+                       "caClusterTrustBundleLabelSelector": selector}),
+            );
+        }
+        s
+    };
+    let response = compiled()
+        .validate_settings(&with_selector(json!({"matchLabels": "app=x"})))
+        .unwrap_or_else(|e| panic!("validate_settings: {e}"));
+    assert_eq!(
+        response,
+        json!({"valid": false, "message": "customTokenEndpoint.caClusterTrustBundleLabelSelector\
+            .matchLabels must be an object of label names to values, found a string, e.g. \
+            {\"matchLabels\": {\"example.com/ca\": \"true\"}}"})
+    );
+
+    let host = host(&[data("sa-workload.json")]);
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"},
+                     "annotations": {"azure.workload.identity/use-binding": "true"}},
+        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
+    });
+    let response = evaluate(
+        &host,
+        &with_object(&data("request-labelled-pod.json"), pod),
+        &with_selector(json!({"MatchLabels": {"example.com/ca": "token"},
+                              "matchExpressions": [{"Key": "tier", "Operator": "Exists"}]})),
+    );
+    assert_eq!(
+        response["mutated_object"]["spec"]["volumes"][0]["projected"]["sources"][1],
+        json!({"clusterTrustBundle": {
+            "signerName": "example.com/signer",
+            "labelSelector": {"matchLabels": {"example.com/ca": "token"},
+                              "matchExpressions": [{"key": "tier", "operator": "Exists"}]},
+            "path": "ca-cert/ca.crt",
+            "optional": false,
+        }})
+    );
 }

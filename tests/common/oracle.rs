@@ -786,14 +786,11 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         pod.pointer(&format!("/metadata/{key}"))
             .and_then(Value::as_str)
     };
-    let namespace = match request
+    // the request's namespace only, as upstream: the Pod's own is not a fallback
+    let namespace = request
         .get("namespace")
         .and_then(Value::as_str)
-        .unwrap_or("")
-    {
-        "" => meta("namespace").unwrap_or(""),
-        ns => ns,
-    };
+        .unwrap_or("");
     if namespace.is_empty() {
         return reject(vec!["has no namespace".to_string()], 0, Class::NoNamespace);
     }
@@ -830,12 +827,11 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         Some(Value::String(s)) => Some(s.as_str()),
         Some(_) => Some(""),
     };
-    let skip: Vec<&str> = annotation(SKIP_KEY)
-        .unwrap_or("")
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    // an empty item is kept (it skips a container named ""), an empty annotation skips none
+    let skip: Vec<&str> = match annotation(SKIP_KEY) {
+        None | Some("") => vec![],
+        Some(list) => list.split(';').map(str::trim).collect(),
+    };
     let skipped = |c: &Value| name_of(c).is_some_and(|n| skip.contains(&n));
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
     let input_containers: Vec<&Value> = ["initContainers", "containers"]

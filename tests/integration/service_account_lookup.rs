@@ -86,16 +86,6 @@ fn service_account_is_looked_up_in_the_request_namespace() {
             Some("payments"),
             web_pod(),
         ),
-        (
-            "empty request namespace: the pod's is used",
-            Some(""),
-            with(&web_pod(), &[("/metadata/namespace", json!("payments"))]),
-        ),
-        (
-            "no request namespace: the pod's is used",
-            None,
-            with(&web_pod(), &[("/metadata/namespace", json!("payments"))]),
-        ),
     ];
     let mut rows = Rows::new();
     for (case, namespace, pod) in cases {

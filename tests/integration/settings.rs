@@ -107,9 +107,9 @@ fn invalid_settings_reject_a_selected_pod_naming_the_setting() {
             "authorityHost \"login.microsoftonline.com\" is not an https URL",
         ),
         (
-            "empty audience",
-            Some(json!({"defaultTenantId": DEFAULT_TENANT, "audience": ""})),
-            "audience must not be empty",
+            "whitespace audience",
+            Some(json!({"defaultTenantId": DEFAULT_TENANT, "audience": " "})),
+            "audience \" \" is only whitespace",
         ),
         (
             "unknown token layout",

@@ -99,7 +99,7 @@ fn fixture_expectations() -> Vec<(&'static str, Expect)> {
         // DELETE with object null; CREATE with object null
         ("delete-object-null.json", Expect::Accept),
         ("create-object-null.json", Expect::Accept),
-        // an AdmissionRequest without namespace: the Pod's own namespace, else a rejection
+        // an AdmissionRequest without namespace: a rejection, whatever the Pod's own says
         (
             "request-without-namespace.json",
             Expect::Reject(
@@ -112,7 +112,13 @@ fn fixture_expectations() -> Vec<(&'static str, Expect)> {
         ),
         (
             "request-without-namespace-pod-has-one.json",
-            Expect::Mutate(("team-a", "workload-sa")),
+            Expect::Reject(
+                "azure-workload-identity: the admission request for Pod \"web\" has no \
+                 namespace, so its ServiceAccount cannot be looked up; create the Pod in a \
+                 namespace"
+                    .to_string(),
+                vec![],
+            ),
         ),
         // settings of the wrong types (read only for selected requests)
         (
