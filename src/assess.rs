@@ -24,16 +24,16 @@ impl Assessment {
     }
 }
 
-/// Plans the Pod with its ServiceAccount. When `would_reject` says that the problems found
-/// would reject the request and one of them comes from the ServiceAccount's answer, which the
-/// host may have cached for a few seconds, the ServiceAccount is read once more past the cache
-/// and that answer decides: a Pod created just after its ServiceAccount was fixed is then not
-/// rejected for the old state.
+/// Plans the Pod with its ServiceAccount. When `stale_rejection` says that the problems found
+/// would reject the request because of the ServiceAccount's answer, which the host may have
+/// cached for a few seconds, the ServiceAccount is read once more past the cache and that
+/// answer decides: a Pod created just after its ServiceAccount was fixed is then not rejected
+/// for the old state.
 pub fn assess(
     config: &Config,
     pod: &Pod,
     cluster: &impl ServiceAccountSource,
-    would_reject: impl Fn(&[Problem]) -> bool,
+    stale_rejection: impl Fn(&[Problem]) -> bool,
 ) -> Assessment {
     let failed = |problem| Assessment {
         plan: Err(vec![problem]),
@@ -54,8 +54,7 @@ pub fn assess(
     };
     let (mut planned, mut answer) = attempt(false);
     if let Err(problems) = &planned
-        && would_reject(problems)
-        && problems.iter().any(Problem::caused_by_service_account)
+        && stale_rejection(problems)
     {
         (planned, answer) = attempt(true);
     }

@@ -8,6 +8,7 @@ use crate::hints::hints;
 use crate::inject;
 use crate::messages::{self, Rejection};
 use crate::pod::Pod;
+use crate::problem::Problem;
 use crate::response::{Answer, Decision};
 use crate::service_account::ServiceAccountSource;
 use crate::settings::Config;
@@ -23,8 +24,12 @@ pub fn mutate(
     let (plan, warnings) = {
         let pod = Pod::read(&pod_json, namespace)
             .map_err(|failed| messages::rejection(&failed.0, &failed.1))?;
-        // Every rejection of the Pod path may be caused by a stale ServiceAccount.
-        let assessment = assess(config, &pod, cluster, |_| true);
+        // The Pod is rejected for the first problem.
+        let assessment = assess(config, &pod, cluster, |problems| {
+            problems
+                .first()
+                .is_some_and(Problem::caused_by_service_account)
+        });
         let warnings: Vec<String> = hints(config, &pod, assessment.client_id())
             .iter()
             .map(|hint| messages::hint(&pod.subject, hint))

@@ -86,7 +86,10 @@ fn findings(
     };
     let reject = config.findings == Findings::Reject;
     let assessment = assess(config, &pod, cluster, |problems| {
-        reject && problems.iter().any(blocks)
+        reject
+            && problems
+                .iter()
+                .any(|p| blocks(p) && p.caused_by_service_account())
     });
     let mut found: Vec<Finding> = assessment
         .plan

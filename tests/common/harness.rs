@@ -104,6 +104,12 @@ impl ServiceAccountSource for FakeCluster {
     }
 }
 
+/// The lookups of a request rejected for its ServiceAccount's answer: the read, and its
+/// repetition past the host's cache (`get_fresh`, which this fake answers as `get`).
+pub fn lookups_then_fresh(namespace: &str, name: &str) -> Vec<(String, String)> {
+    lookups(&[(namespace, name), (namespace, name)])
+}
+
 /// Expected lookups, in the form of [`FakeCluster::calls`].
 pub fn lookups(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected

@@ -27,7 +27,7 @@ fn missing_client_id_is_rejected_with_the_exact_message() {
         )),
         "missing client-id",
     );
-    assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]));
+    assert_eq!(cluster.calls(), lookups_then_fresh(NS, SA_NAME));
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn unusable_client_id_is_rejected_naming_the_key_the_service_account_and_the_fix
                 ],
                 case,
             );
-            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+            assert_eq!(cluster.calls(), lookups_then_fresh(NS, SA_NAME), "{case}");
         });
     }
     rows.assert_all_passed();
@@ -136,7 +136,7 @@ fn client_id_message_names_the_namespace_and_service_account_of_the_pod() {
         ],
         "payments/billing",
     );
-    assert_eq!(cluster.calls(), lookups(&[("payments", "billing")]));
+    assert_eq!(cluster.calls(), lookups_then_fresh("payments", "billing"));
 }
 
 #[test]
@@ -306,7 +306,7 @@ fn one_mutated_container_without_its_own_client_id_brings_back_the_rejection() {
                 ],
                 case,
             );
-            assert_eq!(cluster.calls(), lookups(&[(NS, SA_NAME)]), "{case}");
+            assert_eq!(cluster.calls(), lookups_then_fresh(NS, SA_NAME), "{case}");
         });
     }
     rows.assert_all_passed();

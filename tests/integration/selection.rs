@@ -1,5 +1,6 @@
-//! Which requests the policy handles (spec §1.1, §1.2): everything that is not a labelled core/v1
-//! Pod CREATE is accepted unchanged, without a ServiceAccount lookup.
+//! Which requests the Pod path handles: everything that is not a labelled core/v1 Pod CREATE is
+//! accepted unchanged, without a ServiceAccount lookup. (A workload whose Pod template is
+//! labelled is read by the workload checks: `checks.rs`.)
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
@@ -21,11 +22,11 @@ fn requests_that_are_not_selected_are_accepted_without_a_lookup() {
         "object": {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": "workload-app", "namespace": NS, "labels": {"azure.workload.identity/use": "true"}},
+            "metadata": {"name": "workload-app", "namespace": NS, "labels": {"app": "workload-app"}},
             "spec": {
                 "selector": {"matchLabels": {"app": "workload-app"}},
                 "template": {
-                    "metadata": {"labels": {"app": "workload-app", "azure.workload.identity/use": "true"}},
+                    "metadata": {"labels": {"app": "workload-app"}},
                     "spec": pod["spec"].clone()
                 }
             }
@@ -77,7 +78,7 @@ fn requests_that_are_not_selected_are_accepted_without_a_lookup() {
             with(&labelled, &[("/operation", json!("CONNECT"))]),
             default_settings(),
         ),
-        ("Deployment", deployment, default_settings()),
+        ("Deployment without the label", deployment, default_settings()),
         (
             "Pod kind of another API group",
             with(&labelled, &[("/kind/group", json!("example.com"))]),

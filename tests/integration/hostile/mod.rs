@@ -38,7 +38,7 @@ pub const SETTINGS_HINT: &str = "Fix the settings of the policy (kwctl run --set
                              spec.settings of the ClusterAdmissionPolicy)";
 pub const ACCEPTED_SETTINGS: &str = "Accepted settings: defaultTenantId (required), \
     azureEnvironment, authorityHost, audience, tokenLayout, proxyImage, proxyInitImage, \
-    proxyLogLevel, useNativeSidecar, customTokenEndpoint";
+    proxyLogLevel, useNativeSidecar, customTokenEndpoint, findings, verify";
 
 /// The ServiceAccount every lookup finds: `azure.workload.identity/client-id` and `tenant-id`.
 pub fn workload_sa() -> ServiceAccount {
