@@ -78,7 +78,11 @@ fn requests_that_are_not_selected_are_accepted_without_a_lookup() {
             with(&labelled, &[("/operation", json!("CONNECT"))]),
             default_settings(),
         ),
-        ("Deployment without the label", deployment, default_settings()),
+        (
+            "Deployment without the label",
+            deployment,
+            default_settings(),
+        ),
         (
             "Pod kind of another API group",
             with(&labelled, &[("/kind/group", json!("example.com"))]),

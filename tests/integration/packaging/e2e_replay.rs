@@ -65,6 +65,21 @@ impl Replay {
 
 impl ServiceAccountSource for Replay {
     fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        self.answer(namespace, name, false)
+    }
+
+    fn get_fresh(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        self.answer(namespace, name, true)
+    }
+}
+
+impl Replay {
+    fn answer(
+        &self,
+        namespace: &str,
+        name: &str,
+        disable_cache: bool,
+    ) -> Result<ServiceAccount, String> {
         let Some((recorded, response)) = self.exchanges.borrow_mut().pop_front() else {
             panic!(
                 "{}: the policy made a lookup the session does not hold",
@@ -76,7 +91,7 @@ impl ServiceAccountSource for Replay {
             kind: "ServiceAccount".into(),
             name: name.into(),
             namespace: Some(namespace.into()),
-            disable_cache: false,
+            disable_cache,
         };
         assert_eq!(recorded, sent, "{}: request", self.session);
         match response {
@@ -107,18 +122,32 @@ fn every_session_asks_for_a_service_account_the_policy_may_read() {
         "used by make run"
     );
     for session in sessions {
+        let mut previous: Option<CallbackRequest> = None;
         for (request, response) in Replay::load(&session).exchanges.into_inner() {
             let CallbackRequest::KubernetesGetResource {
                 api_version,
                 kind,
+                name,
+                namespace,
                 disable_cache,
-                ..
             } = request;
             assert!(
-                allowed.contains(&(api_version, kind)),
+                allowed.contains(&(api_version.clone(), kind.clone())),
                 "{session}: not in contextAwareResources"
             );
-            assert!(!disable_cache, "{session}: the policy uses the host cache");
+            // the host's cache is used, and bypassed only to read the same object again
+            let again = CallbackRequest::KubernetesGetResource {
+                api_version,
+                kind,
+                name,
+                namespace,
+                disable_cache: false,
+            };
+            assert!(
+                !disable_cache || previous.as_ref() == Some(&again),
+                "{session}: disable_cache only repeats the read before it"
+            );
+            previous = Some(again);
             if let Response::Success { payload } = response {
                 let object: Value =
                     serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{session}: {e}"));
@@ -290,9 +319,21 @@ fn e2e_bats_expectations_hold_for_the_policy() {
         };
         let payload = serde_json::to_vec(&json!({"request": request_json, "settings": settings}))
             .unwrap_or_default();
+        // one evaluation per case, as kwctl makes one
+        let answer = settings_check.is_ok().then(|| review(&payload, &replay));
+        let list = |file: &str| -> Vec<String> {
+            serde_json::from_value(json_file(&format!("test_data/{file}")))
+                .unwrap_or_else(|e| panic!("{file}: a JSON list of strings: {e}"))
+        };
+        let joined = |items: &[String]| format!("azure-workload-identity: {}", items.join("; "));
         for assertion in &case.asserts {
             let name = format!("{}: {}", case.name, assertion.join(" "));
             seen.insert(assertion[0].clone());
+            let answer = || {
+                answer
+                    .clone()
+                    .unwrap_or_else(|| panic!("{name}: {:?}", settings_check.as_ref().err()))
+            };
             match (assertion[0].as_str(), &assertion[1..]) {
                 ("assert_settings_rejected", expected) => {
                     let error = settings_check.clone().expect_err(&name);
@@ -301,44 +342,38 @@ fn e2e_bats_expectations_hold_for_the_policy() {
                     }
                 }
                 ("assert_accepted_unchanged", []) => {
-                    settings_check
-                        .as_ref()
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
-                    assert_eq!(evaluate(&payload, &replay), Decision::Accept, "{name}");
+                    assert_eq!(answer(), Decision::Accept.into(), "{name}");
+                }
+                ("assert_no_warnings", []) => {
+                    assert_eq!(answer().warnings, Vec::<String>::new(), "{name}");
                 }
                 ("assert_rejected_with", expected) => {
-                    settings_check
-                        .as_ref()
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
-                    let Decision::Reject(rejection) = evaluate(&payload, &replay) else {
+                    let Decision::Reject(rejection) = answer().decision else {
                         panic!("{name}: not rejected");
                     };
                     for e in expected {
                         assert!(rejection.0.contains(e.as_str()), "{name}: {}", rejection.0);
                     }
                 }
-                ("assert_patch", [patch_file]) => {
-                    settings_check
-                        .as_ref()
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
-                    let Decision::Mutate(pod) = evaluate(&payload, &replay) else {
-                        panic!("{name}: not mutated");
+                ("assert_rejected_with_findings", [findings]) => {
+                    let expected = Rejection(joined(&list(findings)));
+                    assert_eq!(answer().decision, Decision::Reject(expected), "{name}");
+                }
+                ("assert_warned", [warnings]) => {
+                    let warnings = list(warnings);
+                    let expected = Answer {
+                        decision: Decision::Accept,
+                        message: Some(joined(&warnings)),
+                        warnings,
                     };
-                    let expected = json_file(&format!("test_data/{patch_file}"));
-                    let object = &request_json["object"];
-                    let mut patched = object.clone();
-                    apply_adds(&mut patched, &expected);
-                    assert_eq!(
-                        patched, pod,
-                        "{name}: the patch does not yield the policy's Pod"
-                    );
-                    let mut ops = Vec::new();
-                    diff_adds(object, &pod, "", &mut ops);
-                    assert_eq!(
-                        sorted_by_path(&ops),
-                        sorted_by_path(expected.as_array().expect("array")),
-                        "{name}: kwctl's diff would differ"
-                    );
+                    assert_eq!(answer(), expected, "{name}");
+                }
+                ("assert_patch", [patch_file]) => {
+                    check_patch(&name, &answer(), &request_json, patch_file)
+                }
+                ("assert_patch_and_warnings", [patch_file, warnings]) => {
+                    check_patch(&name, &answer(), &request_json, patch_file);
+                    assert_eq!(answer().warnings, list(warnings), "{name}");
                 }
                 _ => panic!("{name}: unknown assertion"),
             }
@@ -354,9 +389,35 @@ fn e2e_bats_expectations_hold_for_the_policy() {
         "assert_accepted_unchanged",
         "assert_rejected_with",
         "assert_settings_rejected",
+        "assert_warned",
+        "assert_rejected_with_findings",
+        "assert_patch_and_warnings",
     ] {
         assert!(seen.contains(needed), "e2e.bats has no {needed} case");
     }
+}
+
+/// The answer mutates the request's object exactly as the JSON Patch of `patch_file` does, and
+/// kwctl's diff of the two gives that patch.
+fn check_patch(name: &str, answer: &Answer, request: &Value, patch_file: &str) {
+    let Decision::Mutate(pod) = &answer.decision else {
+        panic!("{name}: not mutated");
+    };
+    let expected = json_file(&format!("test_data/{patch_file}"));
+    let object = &request["object"];
+    let mut patched = object.clone();
+    apply_adds(&mut patched, &expected);
+    assert_eq!(
+        &patched, pod,
+        "{name}: the patch does not yield the policy's Pod"
+    );
+    let mut ops = Vec::new();
+    diff_adds(object, pod, "", &mut ops);
+    assert_eq!(
+        sorted_by_path(&ops),
+        sorted_by_path(expected.as_array().expect("array")),
+        "{name}: kwctl's diff would differ"
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
-use azure_workload_identity_policy::{Decision, check_settings, evaluate};
+use azure_workload_identity_policy::{Answer, Decision, Rejection, check_settings, review};
 use azure_workload_identity_policy::{ServiceAccount, ServiceAccountSource};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
