@@ -5,14 +5,12 @@
 //! selected the request, so a request the policy does not handle costs one scan of the payload
 //! and one of the object, and no host call.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use crate::names::PREFIX;
+use crate::names::{PREFIX, USE_LABEL};
 use crate::near_miss::near_miss;
+use crate::peek;
 
 #[derive(Deserialize)]
 pub struct Payload<'a> {
@@ -113,24 +111,6 @@ pub fn route(request: &Request) -> Route {
     }
 }
 
-/// Just enough of a Pod to read the selection label; everything else is skipped unparsed.
-#[derive(Deserialize)]
-struct LabelPeek {
-    metadata: Option<MetadataPeek>,
-}
-
-#[derive(Deserialize)]
-struct MetadataPeek {
-    labels: Option<LabelsPeek>,
-}
-
-#[derive(Deserialize)]
-struct LabelsPeek {
-    // names::USE_LABEL (serde needs the literal)
-    #[serde(rename = "azure.workload.identity/use")]
-    use_label: Option<serde_json::Value>,
-}
-
 pub fn parse(payload: &[u8]) -> Result<Payload<'_>, String> {
     serde_json::from_slice(payload).map_err(|e| e.to_string())
 }
@@ -148,121 +128,50 @@ pub fn selects(request: &Request) -> bool {
     {
         return false;
     }
-    let Some(object) = request.object else {
-        return false;
-    };
-    match serde_json::from_str::<LabelPeek>(object.get()) {
-        Ok(LabelPeek {
-            metadata:
-                Some(MetadataPeek {
-                    labels:
-                        Some(LabelsPeek {
-                            use_label: Some(serde_json::Value::String(value)),
-                        }),
-                }),
-        }) => value == "true",
-        _ => false,
-    }
+    request
+        .object
+        .is_some_and(|object| use_label_is_true(object, &["metadata", "labels"]))
 }
 
-/// The opt-in label, on the workload, on its template, or as a template annotation.
-#[derive(Deserialize)]
-struct WorkloadPeek {
-    metadata: Option<MarksPeek>,
-    spec: Option<SpecPeek>,
+/// Whether the map at `path` of `object` has the opt-in label, exactly `"true"`.
+fn use_label_is_true(object: &RawValue, path: &[&str]) -> bool {
+    peek::path(object, path)
+        .and_then(|map| peek::field(map, USE_LABEL))
+        .and_then(peek::string)
+        .is_some_and(|value| value == "true")
 }
 
-#[derive(Deserialize)]
-struct SpecPeek {
-    template: Option<TemplatePeek>,
-    #[serde(rename = "jobTemplate")]
-    job_template: Option<JobTemplatePeek>,
-}
-
-#[derive(Deserialize)]
-struct JobTemplatePeek {
-    spec: Option<JobSpecPeek>,
-}
-
-#[derive(Deserialize)]
-struct JobSpecPeek {
-    template: Option<TemplatePeek>,
-}
-
-#[derive(Deserialize)]
-struct TemplatePeek {
-    metadata: Option<MarksPeek>,
-}
-
-#[derive(Deserialize)]
-struct MarksPeek {
-    labels: Option<LabelsPeek>,
-    annotations: Option<LabelsPeek>,
-    #[serde(rename = "ownerReferences")]
-    owner_references: Option<Vec<OwnerPeek>>,
-}
-
-#[derive(Deserialize)]
-struct OwnerPeek {
-    controller: Option<bool>,
-}
-
-fn is_true(marks: Option<&LabelsPeek>) -> bool {
-    matches!(marks, Some(LabelsPeek { use_label: Some(serde_json::Value::String(v)) }) if v == "true")
-}
-
+/// The opt-in label on the workload, on its template, or as a template annotation.
 fn workload_marked(object: &RawValue, workload: &Workload) -> bool {
-    let Ok(peek) = serde_json::from_str::<WorkloadPeek>(object.get()) else {
-        return false;
-    };
-    let spec = peek.spec.as_ref();
-    let template = match workload.template {
-        "spec.template." => spec.and_then(|s| s.template.as_ref()),
-        _ => spec
-            .and_then(|s| s.job_template.as_ref())
-            .and_then(|j| j.spec.as_ref())
-            .and_then(|s| s.template.as_ref()),
-    };
-    let template_marks = template.and_then(|t| t.metadata.as_ref());
     // A ReplicaSet of a Deployment, a Job of a CronJob: checked at its owner, and never
     // blocked when its controller updates it.
-    let owned = peek
-        .metadata
-        .as_ref()
-        .and_then(|m| m.owner_references.as_ref())
-        .is_some_and(|owners| owners.iter().any(|o| o.controller == Some(true)));
+    let owned = peek::path(object, &["metadata", "ownerReferences"])
+        .map(peek::items)
+        .unwrap_or_default()
+        .into_iter()
+        .any(|owner| peek::field(owner, "controller").is_some_and(|c| c.get() == "true"));
+    let template: Vec<&str> = workload.template.split_terminator('.').collect();
+    let at_template = |what: &'static str| [template.as_slice(), &["metadata", what]].concat();
     !owned
-        && (is_true(peek.metadata.as_ref().and_then(|m| m.labels.as_ref()))
-            || is_true(template_marks.and_then(|m| m.labels.as_ref()))
-            || is_true(template_marks.and_then(|m| m.annotations.as_ref())))
+        && (use_label_is_true(object, &["metadata", "labels"])
+            || use_label_is_true(object, &at_template("labels"))
+            || use_label_is_true(object, &at_template("annotations")))
 }
 
-/// A ServiceAccount's annotation keys and whether it has the old opt-in label.
-#[derive(Deserialize)]
-struct ServiceAccountPeek {
-    metadata: Option<ServiceAccountMetaPeek>,
-}
-
-#[derive(Deserialize)]
-struct ServiceAccountMetaPeek {
-    labels: Option<BTreeMap<String, IgnoredAny>>,
-    annotations: Option<BTreeMap<String, IgnoredAny>>,
-}
-
+/// Annotation keys that look like the policy's, or the old opt-in label.
 fn service_account_marked(object: &RawValue) -> bool {
-    let Ok(ServiceAccountPeek {
-        metadata: Some(meta),
-    }) = serde_json::from_str::<ServiceAccountPeek>(object.get())
-    else {
-        return false;
+    let ours = |key: &str| {
+        key.get(..PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+            || near_miss(key, SERVICE_ACCOUNT_ANNOTATIONS).is_some()
     };
-    meta.labels
-        .is_some_and(|l| l.contains_key(crate::names::USE_LABEL))
-        || meta.annotations.into_iter().flatten().any(|(key, _)| {
-            key.get(..PREFIX.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
-                || near_miss(&key, SERVICE_ACCOUNT_ANNOTATIONS).is_some()
-        })
+    let metadata = peek::field(object, "metadata");
+    metadata
+        .and_then(|m| peek::field(m, "labels"))
+        .is_some_and(|labels| peek::any_key(labels, &|k| k == USE_LABEL))
+        || metadata
+            .and_then(|m| peek::field(m, "annotations"))
+            .is_some_and(|annotations| peek::any_key(annotations, &ours))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ mod inject;
 mod messages;
 mod names;
 mod near_miss;
+mod peek;
 mod plan;
 mod pod;
 mod problem;
