@@ -39,10 +39,17 @@ policy_run() {
 	echo "stderr: $stderr"
 }
 
-# The request is accepted and the Pod is not changed.
+# The request is accepted, the Pod is not changed, and there is no warning.
 assert_accepted_unchanged() {
 	[ "$status" -eq 0 ]
-	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not) and (has("status") | not)' <<<"$output" >/dev/null
+	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not) and (has("status") | not) and .warnings == null' <<<"$output" >/dev/null
+}
+
+# The request is accepted unchanged with exactly these warnings, in order.
+assert_accepted_with_warnings() {
+	[ "$status" -eq 0 ]
+	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not)' <<<"$output" >/dev/null
+	diff <(jq -c .warnings <<<"$output") <(jq -cn '$ARGS.positional' --args "$@")
 }
 
 # The request is accepted with exactly the JSON Patch operations in FILE
@@ -113,6 +120,16 @@ assert_settings_rejected() {
 @test "misspelt client ID annotation: the Pod is rejected and the typo named" {
 	policy_run session-misspelt-client-id.yml request-labelled-pod.json e2e-settings.json
 	assert_rejected_with 'has "azure.workload.identity/client_id", which looks like a misspelling of it'
+}
+
+@test "verify: an unmutated labelled Pod is accepted with a warning per difference" {
+	policy_run session-mutate.yml request-labelled-pod.json e2e-settings-verify.json
+	assert_accepted_with_warnings 'Pod default/workload-app: container "init-config" has none of the 4 env vars the policy injects; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: container "init-config" does not mount the token volume at /var/run/secrets/azure/wi; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: container "app" has none of the 4 env vars the policy injects; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: container "app" does not mount the token volume at /var/run/secrets/azure/wi; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: container "log-shipper" has none of the 4 env vars the policy injects; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: container "log-shipper" does not mount the token volume at /var/run/secrets/azure/wi; list it in azure.workload.identity/skip-containers or recreate the Pod with the mutating policy deployed' 'Pod default/workload-app: spec.volumes has no token volume azure-workload-identity-reserved-549d3c1935f5b955c7b85a81ea1a28; recreate the Pod with the mutating policy deployed'
+}
+
+@test "verify: the Pod the mutation produced is accepted without a warning" {
+	policy_run session-mutate.yml request-mutated-pod.json e2e-settings-verify.json
+	assert_accepted_unchanged
 }
 
 @test "invalid settings: unknown cloud" {

@@ -850,3 +850,113 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The deploy manifest
+
+fn manifest(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_verify_manifest_selects_what_the_mutating_one_does_and_never_mutates() {
+    let mutating = manifest("cluster-admission-policy.yml");
+    let verify = manifest("cluster-admission-policy-verify.yml");
+    assert_eq!(
+        verify["metadata"]["name"],
+        json!("azure-workload-identity-verify")
+    );
+    let spec = &verify["spec"];
+    assert_eq!(spec["mutating"], json!(false));
+    assert_eq!(spec["backgroundAudit"], json!(true));
+    assert_eq!(spec["mode"], json!("protect"));
+    for same in [
+        "module",
+        "policyServer",
+        "rules",
+        "objectSelector",
+        "namespaceSelector",
+        "contextAwareResources",
+        "matchPolicy",
+        "sideEffects",
+        "timeoutSeconds",
+    ] {
+        assert_eq!(spec[same], mutating["spec"][same], "spec.{same}");
+    }
+    let settings = &spec["settings"];
+    assert_eq!(settings["verify"], json!(true));
+    assert_eq!(settings["findings"], json!("warn"));
+    for same in ["defaultTenantId", "azureEnvironment"] {
+        assert_eq!(
+            settings[same], mutating["spec"]["settings"][same],
+            "settings.{same}"
+        );
+    }
+    let config = azure_workload_identity_policy::check_settings(&settings.to_string());
+    assert!(config.is_ok(), "{config:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The e2e cases of verify mode, natively
+
+/// The single-quoted arguments of a line of e2e.bats.
+fn quoted(line: &str) -> Vec<String> {
+    line.split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_e2e_verify_cases_hold_for_the_policy() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("e2e.bats");
+    let bats = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("e2e.bats: {e}"));
+    let line_after = |test: &str, prefix: &str| {
+        bats.lines()
+            .skip_while(|l| !l.starts_with(&format!("@test \"{test}")))
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("e2e.bats: no {prefix} in \"{test}\""))
+            .to_string()
+    };
+    let settings = fixture("e2e-settings-verify.json");
+    assert_eq!(settings, verify_settings());
+    let request = |file: &str| fixture(file);
+    let cluster = Cluster::serving(&[sa()]);
+    let review_of = |file: &str| {
+        let payload = json!({"request": request(file), "settings": settings});
+        review(&payload.to_string().into_bytes(), &cluster)
+    };
+
+    let unmutated = "verify: an unmutated";
+    assert_eq!(
+        line_after(unmutated, "policy_run"),
+        "policy_run session-mutate.yml request-labelled-pod.json e2e-settings-verify.json"
+    );
+    let warnings = quoted(&line_after(unmutated, "assert_accepted_with_warnings"));
+    assert_eq!(warnings, unmutated_findings());
+    assert_eq!(
+        review_of("request-labelled-pod.json"),
+        accepted_with(&warnings)
+    );
+
+    let produced = "verify: the Pod the mutation produced";
+    assert_eq!(
+        line_after(produced, "policy_run"),
+        "policy_run session-mutate.yml request-mutated-pod.json e2e-settings-verify.json"
+    );
+    assert_eq!(line_after(produced, "assert_"), "assert_accepted_unchanged");
+    assert_eq!(request("request-mutated-pod.json")["object"], mutated());
+    assert_eq!(review_of("request-mutated-pod.json"), accepted_with(&[]));
+    // One cached lookup each, as session-mutate.yml records.
+    assert_eq!(
+        cluster.lookups(),
+        [cached_lookup(), cached_lookup()].concat()
+    );
+}
