@@ -39,7 +39,7 @@ policy_run() {
 	echo "stderr: $stderr"
 }
 
-# The request is accepted and the Pod is not changed.
+# The request is accepted, the Pod is not changed, and there is no warning.
 assert_accepted_unchanged() {
 	[ "$status" -eq 0 ]
 	jq -e '.allowed == true and (has("patch") | not) and (has("patchType") | not) and (has("status") | not) and .warnings == null' <<<"$output" >/dev/null
@@ -145,6 +145,16 @@ assert_settings_rejected() {
 @test "misspelt client ID annotation: the Pod is rejected and the typo named" {
 	policy_run session-misspelt-client-id.yml request-labelled-pod.json e2e-settings.json
 	assert_rejected_with 'has "azure.workload.identity/client_id", which looks like a misspelling of it'
+}
+
+@test "verify: an unmutated labelled Pod is accepted with a warning per difference" {
+	policy_run session-mutate.yml request-labelled-pod.json e2e-settings-verify.json
+	assert_warned e2e-warnings-verify-unmutated.json
+}
+
+@test "verify: the Pod the mutation produced is accepted without a warning" {
+	policy_run session-mutate.yml request-mutated-pod.json e2e-settings-verify.json
+	assert_accepted_unchanged
 }
 
 @test "invalid settings: unknown cloud" {

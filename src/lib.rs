@@ -94,6 +94,7 @@ fn decide(payload: &[u8], cluster: &impl ServiceAccountSource) -> Result<Answer,
     let namespace = &request.namespace;
     // the role
     match route {
+        Route::Pod if config.verify => roles::verify::verify(&config, object, namespace, cluster),
         Route::Pod => roles::mutate::mutate(&config, object, namespace, cluster),
         Route::Workload(workload) => {
             roles::workloads::check(&config, workload, object, namespace, cluster)

@@ -177,7 +177,8 @@ impl<'a> Pod<'a> {
             let items = opt_list(spec, list, &at("spec")).map_err(malformed)?;
             for (i, item) in items.iter().enumerate() {
                 containers.push(
-                    Container::read(item, &at(&format!("spec.{list}[{i}]"))).map_err(malformed)?,
+                    Container::read(item, list, &at(&format!("spec.{list}[{i}]")))
+                        .map_err(malformed)?,
                 );
             }
         }
@@ -263,6 +264,8 @@ fn trim_dot(s: String) -> String {
 /// A checked container.
 #[derive(Debug)]
 pub struct Container<'a> {
+    /// `initContainers` or `containers`.
+    pub list: &'static str,
     pub name: &'a str,
     pub env: &'a [Value],
     #[allow(dead_code)] // read by the verify role
@@ -272,7 +275,7 @@ pub struct Container<'a> {
 }
 
 impl<'a> Container<'a> {
-    fn read(item: &'a Value, path: &str) -> Result<Container<'a>, String> {
+    fn read(item: &'a Value, list: &'static str, path: &str) -> Result<Container<'a>, String> {
         let obj = item
             .as_object()
             .ok_or_else(|| format!("{path} must be an object, found {}", kind_of(item)))?;
@@ -296,6 +299,7 @@ impl<'a> Container<'a> {
             opt_str(mount, "mountPath", &mount_path)?;
         }
         Ok(Container {
+            list,
             name,
             env,
             volume_mounts,

@@ -132,3 +132,67 @@ pub enum AccountProblem {
     /// The ServiceAccount label that selected Pods before v1.0.
     OldLabel,
 }
+
+/// How a Pod differs from what the Pod policy would make of it: what verify mode reports. Each
+/// is one edit the mutation would make (or, for `Drift`, a value it would keep but that is no
+/// longer the one it injects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// The container lacks these env vars of the `planned` ones the policy injects.
+    MissingEnv {
+        container: String,
+        missing: Vec<String>,
+        planned: usize,
+    },
+    /// The container does not mount the token volume.
+    MountMissing {
+        container: String,
+        mount_path: &'static str,
+    },
+    /// The container mounts the token volume elsewhere.
+    MountPath {
+        container: String,
+        found: String,
+        mount_path: &'static str,
+    },
+    MountNotReadOnly {
+        container: String,
+        mount_path: &'static str,
+    },
+    /// The mount has fields the policy does not set (`subPath`, …).
+    MountFields {
+        container: String,
+    },
+    VolumeMissing {
+        volume: String,
+    },
+    /// The volume has the token volume's name but projects no service-account token.
+    VolumeWithoutToken {
+        volume: String,
+    },
+    /// A field of the projected token (`audience`, `path`, `expirationSeconds`) differs;
+    /// `found` is `None` when the field is absent.
+    VolumeField {
+        volume: String,
+        field: &'static str,
+        found: Option<String>,
+        expected: String,
+    },
+    /// The token is projected as planned, but the volume differs otherwise (CA source, …).
+    VolumeOther {
+        volume: String,
+    },
+    /// The proxy is requested but this proxy container is not in `list`.
+    ProxyMissing {
+        container: String,
+        list: &'static str,
+    },
+    /// The container's own value of `variable` (AZURE_CLIENT_ID or AZURE_TENANT_ID) is not the
+    /// one the policy would inject now.
+    Drift {
+        container: String,
+        variable: &'static str,
+        found: String,
+        expected: String,
+    },
+}

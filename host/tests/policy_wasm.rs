@@ -616,3 +616,183 @@ fn label_selector_is_decoded_like_a_label_selector() {
         }})
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Verify mode
+
+const VERIFY_WHO: &str = "Pod default/workload-app";
+const VERIFY_VOLUME: &str = "azure-workload-identity-reserved-549d3c1935f5b955c7b85a81ea1a28";
+const SKIP_FIX: &str = "list it in azure.workload.identity/skip-containers or recreate the Pod \
+                        with the mutating policy deployed";
+
+fn verify_settings(findings: &str) -> Value {
+    let mut s = settings();
+    if let Some(obj) = s.as_object_mut() {
+        obj.insert("verify".to_string(), json!(true));
+        obj.insert("findings".to_string(), json!(findings));
+    }
+    s
+}
+
+/// The response that accepts with these warnings (the findings are also the message).
+fn accepted_with(warnings: &[String]) -> Value {
+    json!({
+        "accepted": true,
+        "message": (!warnings.is_empty())
+            .then(|| format!("azure-workload-identity: {}", warnings.join("; "))),
+        "code": null,
+        "mutated_object": null,
+        "audit_annotations": null,
+        "warnings": (!warnings.is_empty()).then_some(warnings),
+    })
+}
+
+fn mutated_request(pod: Value) -> Value {
+    with_object(&data("request-labelled-pod.json"), pod)
+}
+
+#[test]
+fn verify_reports_each_difference_of_an_unmutated_pod() {
+    let host = host(&[data("sa-workload.json")]);
+    let response = evaluate(
+        &host,
+        &data("request-labelled-pod.json"),
+        &verify_settings("warn"),
+    );
+    let mut expected = Vec::new();
+    for c in ["init-config", "app", "log-shipper"] {
+        expected.push(format!(
+            "{VERIFY_WHO}: container \"{c}\" has none of the 4 env vars the policy injects; \
+             {SKIP_FIX}"
+        ));
+        expected.push(format!(
+            "{VERIFY_WHO}: container \"{c}\" does not mount the token volume at \
+             /var/run/secrets/azure/wi; {SKIP_FIX}"
+        ));
+    }
+    expected.push(format!(
+        "{VERIFY_WHO}: spec.volumes has no token volume {VERIFY_VOLUME}; recreate the Pod with \
+         the mutating policy deployed"
+    ));
+    assert_eq!(response, accepted_with(&expected));
+    assert_eq!(
+        lookups(&host),
+        vec![("default".to_string(), "workload-sa".to_string())]
+    );
+}
+
+#[test]
+fn verify_accepts_what_the_mutation_produced_without_a_warning() {
+    let host = host(&[data("sa-workload.json")]);
+    let request = mutated_request(data("expected-labelled-pod.json"));
+    assert_eq!(
+        evaluate(&host, &request, &verify_settings("reject")),
+        accepted_with(&[])
+    );
+    // The module's own mutation of a proxy Pod, verified by the same module.
+    let mut proxy_pod = data("request-labelled-pod.json")["object"].clone();
+    proxy_pod["metadata"]["annotations"]["azure.workload.identity/inject-proxy-sidecar"] =
+        json!("true");
+    host.clear_host_calls();
+    let mutation = evaluate(&host, &mutated_request(proxy_pod), &settings());
+    let produced = mutation["mutated_object"].clone();
+    assert!(produced.is_object(), "{mutation}");
+    host.clear_host_calls();
+    assert_eq!(
+        evaluate(
+            &host,
+            &mutated_request(produced),
+            &verify_settings("reject")
+        ),
+        accepted_with(&[])
+    );
+}
+
+#[test]
+fn verify_names_a_sidecar_added_later_and_a_missing_proxy() {
+    let host = host(&[data("sa-workload.json")]);
+    let mut pod = data("expected-labelled-pod.json");
+    if let Some(containers) = pod["spec"]["containers"].as_array_mut() {
+        containers.push(json!({"name": "istio-proxy", "image": "istio/proxyv2:1.24.0"}));
+    }
+    pod["metadata"]["annotations"]["azure.workload.identity/inject-proxy-sidecar"] = json!("true");
+    let response = evaluate(&host, &mutated_request(pod), &verify_settings("warn"));
+    let proxy = |c: &str| {
+        format!(
+            "{VERIFY_WHO}: azure.workload.identity/inject-proxy-sidecar is set but \
+             spec.initContainers has no {c}; recreate the Pod with the mutating policy deployed"
+        )
+    };
+    assert_eq!(
+        response,
+        accepted_with(&[
+            proxy("azwi-proxy"),
+            proxy("azwi-proxy-init"),
+            format!(
+                "{VERIFY_WHO}: container \"istio-proxy\" has none of the 4 env vars the policy \
+                 injects; {SKIP_FIX}"
+            ),
+            format!(
+                "{VERIFY_WHO}: container \"istio-proxy\" does not mount the token volume at \
+                 /var/run/secrets/azure/wi; {SKIP_FIX}"
+            ),
+        ])
+    );
+}
+
+#[test]
+fn verify_reports_a_token_volume_and_a_client_id_that_drifted() {
+    let mut sa = data("sa-workload.json");
+    let new_id = "9e8d7c6b-5a49-4838-a726-15f4e3d2c1b0";
+    sa["metadata"]["annotations"]["azure.workload.identity/client-id"] = json!(new_id);
+    let host = host(&[sa]);
+    let mut pod = data("expected-labelled-pod.json");
+    pod["spec"]["volumes"][2]["projected"]["sources"][0]["serviceAccountToken"]["audience"] =
+        json!("api://other");
+    let response = evaluate(&host, &mutated_request(pod), &verify_settings("warn"));
+    let mut expected = vec![format!(
+        "{VERIFY_WHO}: token volume {VERIFY_VOLUME} has audience \"api://other\", not \
+         \"api://AzureADTokenExchange\"; restart the Pod (or roll out its workload)"
+    )];
+    for c in ["init-config", "app", "log-shipper"] {
+        expected.push(format!(
+            "{VERIFY_WHO}: container \"{c}\" has AZURE_CLIENT_ID \
+             \"5b2d8c1e-3f4a-4b6c-9d7e-0a1b2c3d4e5f\", not the ServiceAccount's \"{new_id}\"; \
+             restart the Pod (or roll out its workload) to pick up the new client-id"
+        ));
+    }
+    assert_eq!(response, accepted_with(&expected));
+}
+
+#[test]
+fn verify_with_findings_reject_reads_a_missing_service_account_again_before_rejecting() {
+    let host = host(&[]);
+    let response = host
+        .validate(
+            &mutated_request(data("expected-labelled-pod.json")),
+            &verify_settings("reject"),
+        )
+        .unwrap_or_else(|e| panic!("validate returned an error: {e}"));
+    assert_eq!(host.violations(), Vec::<String>::new());
+    assert_eq!(
+        response,
+        json!({
+            "accepted": false,
+            "message": format!(
+                "azure-workload-identity: {VERIFY_WHO}: ServiceAccount default/workload-sa does \
+                 not exist; create it with the annotation azure.workload.identity/client-id, or \
+                 its Pods will be rejected"
+            ),
+            "code": null,
+            "mutated_object": null,
+            "audit_annotations": null,
+            "warnings": null,
+        })
+    );
+    let caches: Vec<Value> = host
+        .host_calls()
+        .iter()
+        .map(|c| c.payload["disable_cache"].clone())
+        .collect();
+    assert_eq!(caches, vec![json!(false), json!(true)]);
+}

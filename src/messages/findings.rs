@@ -6,10 +6,12 @@ use crate::expiration::{ExpirationError, Origin};
 use crate::go_int::go_quote;
 use crate::hints::Hint;
 use crate::names::{
-    CLIENT_ID_ANNOTATION, INJECT_PROXY_ANNOTATION, PROXY_PORT_ANNOTATION,
+    AZURE_CLIENT_ID, CLIENT_ID_ANNOTATION, INJECT_PROXY_ANNOTATION, PROXY_PORT_ANNOTATION,
     SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_LABEL,
 };
-use crate::problem::{AccountProblem, ClientIdProblem, Finding, LookupProblem, Problem, Subject};
+use crate::problem::{
+    AccountProblem, ClientIdProblem, Difference, Finding, LookupProblem, Problem, Subject,
+};
 
 use super::Rejection;
 
@@ -200,5 +202,122 @@ pub fn account_problem(subject: &Subject, problem: &AccountProblem) -> String {
             "{who}: the label {USE_LABEL} selects nothing since v1.0; put it on the Pod template \
              (spec.template.metadata.labels) instead"
         ),
+    }
+}
+
+/// How a container that lacks the policy's env vars or mount gets them: a container added by
+/// another injector after the mutation is named in skip-containers; otherwise the Pod was
+/// created without the mutating policy.
+fn container_fix() -> String {
+    format!(
+        "list it in {SKIP_CONTAINERS_ANNOTATION} or recreate the Pod with the mutating policy \
+         deployed"
+    )
+}
+
+/// A stored Pod keeps what it was created with; only a new Pod gets the current values.
+const ROLL_OUT: &str = "restart the Pod (or roll out its workload)";
+
+/// A difference between a Pod and what the Pod policy would make of it (verify mode).
+pub fn difference(subject: &Subject, difference: &Difference) -> String {
+    let who = subject.short();
+    let volumes = subject.path("spec.volumes");
+    match difference {
+        Difference::MissingEnv {
+            container,
+            missing,
+            planned,
+        } if missing.len() == *planned => format!(
+            "{who}: container \"{}\" has none of the {planned} env vars the policy injects; {}",
+            clip(container),
+            container_fix()
+        ),
+        Difference::MissingEnv {
+            container, missing, ..
+        } => format!(
+            "{who}: container \"{}\" lacks {}; {}",
+            clip(container),
+            missing.join(", "),
+            container_fix()
+        ),
+        Difference::MountMissing {
+            container,
+            mount_path,
+        } => format!(
+            "{who}: container \"{}\" does not mount the token volume at {mount_path}; {}",
+            clip(container),
+            container_fix()
+        ),
+        Difference::MountPath {
+            container,
+            found,
+            mount_path,
+        } => format!(
+            "{who}: container \"{}\" mounts the token volume at {}, not {mount_path}; mount it \
+             at {mount_path}",
+            clip(container),
+            clip(found)
+        ),
+        Difference::MountNotReadOnly {
+            container,
+            mount_path,
+        } => format!(
+            "{who}: container \"{}\" mounts the token volume at {mount_path} without readOnly: \
+             true; set readOnly: true on that mount",
+            clip(container)
+        ),
+        Difference::MountFields { container } => format!(
+            "{who}: container \"{}\" mounts the token volume with fields the policy does not set; \
+             keep only name, mountPath and readOnly: true",
+            clip(container)
+        ),
+        Difference::VolumeMissing { volume } => format!(
+            "{who}: {volumes} has no token volume {volume}; recreate the Pod with the mutating \
+             policy deployed"
+        ),
+        Difference::VolumeWithoutToken { volume } => {
+            format!("{who}: token volume {volume} projects no service-account token; {ROLL_OUT}")
+        }
+        Difference::VolumeField {
+            volume,
+            field,
+            found,
+            expected,
+        } => {
+            let found = match found {
+                Some(value) => format!("\"{}\"", clip(value)),
+                None => "none".to_string(),
+            };
+            format!(
+                "{who}: token volume {volume} has {field} {found}, not \"{}\"; {ROLL_OUT}",
+                clip(expected)
+            )
+        }
+        Difference::VolumeOther { volume } => {
+            format!("{who}: token volume {volume} differs from the one the policy sets; {ROLL_OUT}")
+        }
+        Difference::ProxyMissing { container, list } => format!(
+            "{who}: {INJECT_PROXY_ANNOTATION} is set but {} has no {container}; recreate the Pod \
+             with the mutating policy deployed",
+            subject.path(&format!("spec.{list}"))
+        ),
+        Difference::Drift {
+            container,
+            variable,
+            found,
+            expected,
+        } => {
+            let (whose, what) = match *variable {
+                AZURE_CLIENT_ID => ("the ServiceAccount's", "client-id"),
+                _ => ("the current", "tenant-id"),
+            };
+            format!(
+                "{who}: container \"{}\" has {variable} \"{}\", not {whose} \"{}\"; {ROLL_OUT} \
+                 to pick up the new {what}",
+                clip(container),
+                clip(found),
+                clip(expected)
+            )
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod mutate;
 pub mod service_accounts;
+pub mod verify;
 pub mod workloads;
 
 use crate::messages;

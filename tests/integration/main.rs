@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod checks;
 mod client_id;
 mod custom_token_endpoint;
 mod env_injection;
@@ -23,3 +24,4 @@ mod service_account_lookup;
 mod settings;
 mod token_layout;
 mod token_volume;
+mod verify;
