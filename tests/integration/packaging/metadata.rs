@@ -39,13 +39,81 @@ pub(crate) fn metadata() -> Metadata {
     yaml("metadata.yml")
 }
 
-pub(crate) fn pod_create_rule() -> Rule {
+pub(crate) fn rule(group: &str, resources: &[&str], operations: &[&str]) -> Rule {
+    let strings = |items: &[&str]| items.iter().map(|i| i.to_string()).collect();
     Rule {
-        api_groups: vec![String::new()],
+        api_groups: vec![group.to_string()],
         api_versions: vec!["v1".into()],
-        resources: vec!["pods".into()],
-        operations: vec!["CREATE".into()],
+        resources: strings(resources),
+        operations: strings(operations),
     }
+}
+
+/// The rule of the Pod policy and of the verify policy: Pods are mutated (or verified) when
+/// they are created, never later.
+pub(crate) fn pod_create_rule() -> Rule {
+    rule("", &["pods"], &["CREATE"])
+}
+
+/// The rules of the checks policy: the workloads and ServiceAccounts, one rule per API group.
+pub(crate) fn check_rules() -> Vec<Rule> {
+    let both = &["CREATE", "UPDATE"];
+    vec![
+        rule("", &["serviceaccounts", "replicationcontrollers"], both),
+        rule(
+            "apps",
+            &["deployments", "statefulsets", "daemonsets", "replicasets"],
+            both,
+        ),
+        rule("batch", &["jobs", "cronjobs"], both),
+    ]
+}
+
+/// The Kind of each resource the rules may name.
+pub(crate) const KINDS: &[(&str, &str, &str)] = &[
+    ("", "pods", "Pod"),
+    ("", "serviceaccounts", "ServiceAccount"),
+    ("", "replicationcontrollers", "ReplicationController"),
+    ("apps", "deployments", "Deployment"),
+    ("apps", "statefulsets", "StatefulSet"),
+    ("apps", "daemonsets", "DaemonSet"),
+    ("apps", "replicasets", "ReplicaSet"),
+    ("batch", "jobs", "Job"),
+    ("batch", "cronjobs", "CronJob"),
+];
+
+pub(crate) fn kind_of(group: &str, resource: &str) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(g, r, _)| *g == group && *r == resource)
+        .map(|(_, _, kind)| *kind)
+        .unwrap_or_else(|| panic!("no Kind known for {group}/{resource}"))
+}
+
+/// One (group, version, resource, operation) that a list of rules matches.
+pub(crate) type Match = (String, String, String, String);
+
+/// Everything `rules` match: a rule matches every combination of its groups, versions,
+/// resources and operations.
+pub(crate) fn matched(rules: &[Rule]) -> BTreeSet<Match> {
+    let mut all = BTreeSet::new();
+    for r in rules {
+        for group in &r.api_groups {
+            for version in &r.api_versions {
+                for resource in &r.resources {
+                    for operation in &r.operations {
+                        all.insert((
+                            group.clone(),
+                            version.clone(),
+                            resource.clone(),
+                            operation.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    all
 }
 
 pub(crate) fn service_account_resource() -> ContextAwareResource {
@@ -69,15 +137,163 @@ pub(crate) fn oci_reference(m: &Metadata) -> String {
 }
 
 #[test]
-fn metadata_declares_a_create_only_pod_mutator_that_reads_service_accounts() {
+fn metadata_declares_every_role_a_mutator_that_reads_service_accounts() {
     let m = metadata();
-    assert_eq!(m.rules, vec![pod_create_rule()]);
-    assert!(m.mutating);
-    assert!(!m.background_audit);
+    let mut expected = vec![pod_create_rule()];
+    expected.extend(check_rules());
+    assert_eq!(m.rules, expected);
+    assert!(m.mutating, "the Pod role mutates");
+    assert!(
+        !m.background_audit,
+        "kwctl scaffold manifest copies it into the mutating policy, whose audit would pass \
+         every Pod"
+    );
     assert_eq!(m.execution_mode, "kubewarden-wapc");
     assert_eq!(m.context_aware_resources, vec![service_account_resource()]);
     assert_eq!(m.host_capabilities, vec!["kubernetes/get_resource"]);
     assert_eq!(m.minimum_kubewarden_version, None);
+}
+
+/// What the audit scanner and the API server need of every rule, in metadata.yml and in the
+/// manifests: no wildcard (the audit scanner drops such a rule), `CREATE` spelt out (it audits
+/// only rules that literally list it), and one API group per rule, so that every combination
+/// the rule matches is a resource that exists (an unknown one makes the whole policy count as
+/// errored in audit).
+pub(crate) fn assert_auditable(rules: &[Rule], what: &str) {
+    for r in rules {
+        for field in [&r.api_groups, &r.api_versions, &r.resources, &r.operations] {
+            assert!(
+                field.iter().all(|v| !v.contains('*')),
+                "{what}: wildcard in {r:?}"
+            );
+        }
+        assert!(
+            r.operations.iter().any(|o| o == "CREATE"),
+            "{what}: {r:?} lacks CREATE"
+        );
+        assert!(
+            r.operations.iter().all(|o| o == "CREATE" || o == "UPDATE"),
+            "{what}: the policy handles CREATE and UPDATE only: {r:?}"
+        );
+        assert_eq!(
+            r.api_groups.len(),
+            1,
+            "{what}: one API group per rule: {r:?}"
+        );
+        for resource in &r.resources {
+            kind_of(&r.api_groups[0], resource);
+        }
+    }
+    let matches = matched(rules);
+    let count: usize = rules
+        .iter()
+        .map(|r| r.api_groups.len() * r.api_versions.len() * r.resources.len() * r.operations.len())
+        .sum();
+    assert_eq!(matches.len(), count, "{what}: rules overlap: {rules:?}");
+}
+
+#[test]
+fn metadata_rules_are_auditable_and_name_the_artifacthub_resources() {
+    let m = metadata();
+    assert_auditable(&m.rules, "metadata.yml");
+    let kinds: Vec<&str> = m
+        .rules
+        .iter()
+        .flat_map(|r| r.resources.iter().map(|res| kind_of(&r.api_groups[0], res)))
+        .collect();
+    let listed: Vec<&str> = annotation(&m, "io.artifacthub.resources")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let sorted = |v: &[&str]| -> BTreeSet<String> { v.iter().map(|k| k.to_string()).collect() };
+    assert_eq!(
+        listed.len(),
+        kinds.len(),
+        "io.artifacthub.resources: {listed:?}"
+    );
+    assert_eq!(
+        sorted(&listed),
+        sorted(&kinds),
+        "io.artifacthub.resources lists the Kind of every resource of the rules"
+    );
+    assert_eq!(
+        listed,
+        [
+            "Pod",
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicaSet",
+            "ReplicationController",
+            "Job",
+            "CronJob",
+            "ServiceAccount"
+        ]
+    );
+}
+
+/// The rules send the policy exactly what it acts on: every (kind, operation) they match gets
+/// an answer with something in it, and the Pod operation they leave out is ignored.
+#[test]
+fn the_policy_acts_on_every_kind_and_operation_of_the_rules() {
+    use crate::common::{FakeCluster, payload};
+
+    let settings = json!({"defaultTenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"});
+    let request = |group: &str, kind: &str, operation: &str, object: Value| {
+        let api_version = if group.is_empty() {
+            "v1".to_string()
+        } else {
+            format!("{group}/v1")
+        };
+        let mut object = object;
+        object["apiVersion"] = json!(api_version);
+        object["kind"] = json!(kind);
+        json!({
+            "uid": "0",
+            "kind": {"group": group, "version": "v1", "kind": kind},
+            "namespace": "default",
+            "operation": operation,
+            "object": object,
+        })
+    };
+    for (group, _, resource, operation) in matched(&metadata().rules) {
+        let kind = kind_of(&group, &resource);
+        let object = match kind {
+            // a labelled Pod whose ServiceAccount does not exist: rejected
+            "Pod" => json!({
+                "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+            }),
+            // a misspelt client-id annotation: a finding
+            "ServiceAccount" => json!({
+                "metadata": {"name": "web", "annotations": {"azure.workload.identity/client_id": "x"}},
+            }),
+            // the label on the workload instead of its Pod template: a finding
+            _ => json!({
+                "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"}},
+                "spec": {},
+            }),
+        };
+        let answer = review(
+            &payload(&request(&group, kind, &operation, object), Some(&settings)),
+            &FakeCluster::empty(),
+        );
+        assert!(
+            answer.decision != Decision::Accept || !answer.warnings.is_empty(),
+            "{operation} of {kind}: the policy did nothing: {answer:?}"
+        );
+    }
+    let pod_update = request(
+        "",
+        "Pod",
+        "UPDATE",
+        json!({"metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"}}}),
+    );
+    let answer = review(
+        &payload(&pod_update, Some(&settings)),
+        &FakeCluster::empty(),
+    );
+    assert_eq!(answer, Answer::from(Decision::Accept), "Pod UPDATE");
 }
 
 #[test]
@@ -105,7 +321,6 @@ fn metadata_annotations_match_cargo_toml() {
     assert_eq!(annotation(&m, "io.kubewarden.policy.version"), VERSION);
     assert_eq!(annotation(&m, "io.kubewarden.policy.license"), LICENSE);
     assert_eq!(annotation(&m, "io.kubewarden.policy.title"), TITLE);
-    assert_eq!(annotation(&m, "io.artifacthub.resources"), "Pod");
     let title = annotation(&m, "io.kubewarden.policy.title");
     assert!(
         title.len() <= 63
