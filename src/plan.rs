@@ -198,38 +198,36 @@ fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Problem> {
         })?,
     };
     let proxy = &config.proxy;
-    let port_arg = format!("--proxy-port={port}");
-    let log_arg = format!("--log-level={}", proxy.log_level);
-    let init_container = json!({
-        "name": PROXY_INIT_CONTAINER,
-        "image": proxy.init_image,
-        "imagePullPolicy": "IfNotPresent",
-        "securityContext": {
-            "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
-            "privileged": true,
-            "runAsNonRoot": false,
-            "runAsUser": 0,
-        },
-        "env": [{"name": "PROXY_PORT", "value": port.to_string()}],
-    });
-    let mut sidecar = json!({
-        "name": PROXY_CONTAINER,
-        "image": proxy.image,
-        "imagePullPolicy": "IfNotPresent",
-        "args": [port_arg, log_arg],
-        "ports": [{"containerPort": port}],
-        "lifecycle": {"postStart": {"exec": {"command": ["/proxy", port_arg, "--probe", log_arg]}}},
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "capabilities": {"drop": ["ALL"]},
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-        },
-    });
-    if let (true, Some(obj)) = (proxy.native_sidecar, sidecar.as_object_mut()) {
-        obj.insert("restartPolicy".to_string(), Value::from("Always"));
-    }
+    // Written as JSON text and parsed: for the few Pods that ask for the proxy this costs a
+    // parse, and the module stays smaller than with the containers built field by field.
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let (port_arg, log_arg) = (
+        quote(&format!("--proxy-port={port}")),
+        quote(&format!("--log-level={}", proxy.log_level)),
+    );
+    let init_container = format!(
+        r#"{{"name": "{PROXY_INIT_CONTAINER}", "image": {image}, "imagePullPolicy": "IfNotPresent",
+            "securityContext": {{"capabilities": {{"add": ["NET_ADMIN"], "drop": ["ALL"]}},
+                "privileged": true, "runAsNonRoot": false, "runAsUser": 0}},
+            "env": [{{"name": "PROXY_PORT", "value": "{port}"}}]}}"#,
+        image = quote(&proxy.init_image),
+    );
+    let restart_policy = match proxy.native_sidecar {
+        true => r#", "restartPolicy": "Always""#,
+        false => "",
+    };
+    let sidecar = format!(
+        r#"{{"name": "{PROXY_CONTAINER}", "image": {image}, "imagePullPolicy": "IfNotPresent",
+            "args": [{port_arg}, {log_arg}], "ports": [{{"containerPort": {port}}}],
+            "lifecycle": {{"postStart": {{"exec": {{"command":
+                ["/proxy", {port_arg}, "--probe", {log_arg}]}}}}}},
+            "securityContext": {{"allowPrivilegeEscalation": false,
+                "capabilities": {{"drop": ["ALL"]}}, "privileged": false,
+                "readOnlyRootFilesystem": true, "runAsNonRoot": true}}{restart_policy}}}"#,
+        image = quote(&proxy.image),
+    );
+    let parse = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
+    let (init_container, sidecar) = (parse(&init_container), parse(&sidecar));
     Ok(ProxyPlan {
         init_container,
         sidecar,
