@@ -11,7 +11,8 @@ use crate::problem::{Problem, Subject};
 /// Ephemeral containers are never touched.
 pub const MUTATED_LISTS: [&str; 2] = ["initContainers", "containers"];
 
-fn kind_of(value: &Value) -> &'static str {
+/// What a JSON value is, as messages say it ("a list", "an object").
+pub fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -564,6 +564,7 @@ fn service_accounts_and_pods_get_their_warnings() {
         ]
     );
     assert!(response.get("mutated_object").is_some_and(Value::is_object));
+}
 
 /// The ClusterTrustBundle label selector is decoded as upstream decodes a LabelSelector: a wrongly
 /// typed one is refused by `validate_settings` naming the field, and field names in another

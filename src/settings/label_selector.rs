@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 
 use super::go_fold::json_name_matches;
+use crate::pod::kind_of;
 
 const PATH: &str = "customTokenEndpoint.caClusterTrustBundleLabelSelector";
 
@@ -22,17 +23,6 @@ const OPERATORS: [(&str, bool); 4] = [
     ("Exists", false),
     ("DoesNotExist", false),
 ];
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// The selector with canonical field names; `None` when it is absent or null.
 pub(super) fn label_selector(selector: Option<&Value>) -> Result<Option<Value>, String> {

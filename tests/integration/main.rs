@@ -22,6 +22,7 @@ mod reinvocation;
 mod selection;
 mod service_account_lookup;
 mod settings;
+mod settings_parity;
 mod token_layout;
 mod token_volume;
 mod verify;
