@@ -116,9 +116,9 @@ pub fn parse(payload: &[u8]) -> Result<Payload<'_>, String> {
 }
 
 /// Whether the policy handles this request: a core/v1 Pod CREATE whose label
-/// `azure.workload.identity/use` is exactly the string `"true"` (spec §1.1; the policy re-checks
-/// what the webhook's objectSelector is meant to guarantee). Anything that cannot be read as
-/// such a Pod is not selected.
+/// `azure.workload.identity/use` is exactly the string `"true"` (docs/behaviour.md §1.1; the
+/// policy re-checks what the webhook's objectSelector is meant to guarantee). Anything that
+/// cannot be read as such a Pod is not selected.
 pub fn selects(request: &Request) -> bool {
     let gvk = &request.kind;
     if request.operation != "CREATE"

@@ -1,6 +1,6 @@
-//! The ServiceAccount's client id (spec §2.2, §5) and the project rule that a selected Pod needs
-//! one: a missing, empty or misspelt `azure.workload.identity/client-id` annotation is a
-//! rejection, and a near-miss key is named so the user sees the typo.
+//! The ServiceAccount's client id (docs/behaviour.md §2.2, §3.2) and the project rule that a
+//! selected Pod needs one: a missing, empty or misspelt `azure.workload.identity/client-id`
+//! annotation is a rejection, and a near-miss key is named so the user sees the typo.
 
 use crate::names::CLIENT_ID_ANNOTATION;
 use crate::near_miss::near_miss;

@@ -1,4 +1,4 @@
-//! Token expiration (spec §2.1, §2.3): the Pod annotation wins over the ServiceAccount
+//! Token expiration (docs/behaviour.md §2.3): the Pod annotation wins over the ServiceAccount
 //! annotation when non-empty, the default is 3600, and the result must lie in [3600, 86400].
 
 use crate::go_int;
@@ -47,7 +47,7 @@ mod tests {
     use Origin::{Pod, ServiceAccount as Sa};
 
     #[test]
-    fn follows_the_precedence_and_range_of_the_spec() {
+    fn follows_the_precedence_and_range() {
         let syntax = |o, v: &str| {
             Err(Syntax(
                 o,

@@ -1,6 +1,6 @@
 //! The decision: a pure function of (settings, Pod, ServiceAccount) that returns everything the
-//! mutation needs, or the rejection. Checks run in upstream's order (spec §3), with the
-//! project's client-id rule right after the ServiceAccount lookup.
+//! mutation needs, or the rejection. Checks run in upstream's order (docs/behaviour.md §3.1),
+//! with the project's client-id rule (§3.2) right after the ServiceAccount lookup.
 
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ pub struct Plan {
     pub proxy: Option<ProxyPlan>,
 }
 
-/// The proxy containers of spec §4.6, ready to insert.
+/// The proxy containers of docs/behaviour.md §4.6, ready to insert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyPlan {
     /// `azwi-proxy-init`, appended to the init containers.
@@ -60,8 +60,9 @@ impl Plan {
     }
 }
 
-/// `skip-containers` (spec §2.1): split on `;` only, items trimmed. An empty item is kept, as
-/// upstream keeps it (`"a;"` also skips a container named ""); an empty annotation skips none.
+/// `skip-containers` (docs/behaviour.md §2.5): split on `;` only, items trimmed. An empty item
+/// is kept, as upstream keeps it (`"a;"` also skips a container named ""); an empty annotation
+/// skips none.
 pub fn skip_containers(annotation: Option<&str>) -> Vec<String> {
     match annotation {
         None | Some("") => Vec::new(),
@@ -184,8 +185,8 @@ pub fn plan(
     })
 }
 
-/// The proxy containers (spec §4.6): a Pod on the host network cannot get the proxy, and the
-/// port annotation is parsed as upstream parses it.
+/// The proxy containers (docs/behaviour.md §4.6): a Pod on the host network cannot get the
+/// proxy, and the port annotation is parsed as upstream parses it.
 fn proxy_plan(config: &Config, pod: &Pod) -> Result<ProxyPlan, Problem> {
     if pod.host_network() {
         return Err(Problem::ProxyOnHostNetwork);
@@ -289,10 +290,10 @@ fn token_plan(
     }
 }
 
-/// The hashed name of spec §4.5, except that a Pod which already has a volume with the reserved
-/// prefix keeps that volume's name [project decision, spec §7]: a re-invocation after another
-/// webhook changed `metadata.name` then reuses the existing volume instead of adding a second
-/// one.
+/// The hashed name of docs/behaviour.md §4.5, except that a Pod which already has a volume with
+/// the reserved prefix keeps that volume's name (a project decision, §5.1): a re-invocation after
+/// another webhook changed `metadata.name` then reuses the existing volume instead of adding a
+/// second one.
 fn v1_6_volume_name(pod: &Pod) -> String {
     let computed = volume_name(&pod.hash_input());
     let names = pod

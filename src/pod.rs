@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::problem::{Problem, Subject};
 
-/// The two container lists the policy mutates, in the order it mutates them (spec §4.2).
+/// The two container lists the policy mutates, in the order it mutates them
+/// (docs/behaviour.md §4.2).
 /// Ephemeral containers are never touched.
 pub const MUTATED_LISTS: [&str; 2] = ["initContainers", "containers"];
 
@@ -201,8 +202,8 @@ impl<'a> Pod<'a> {
         })
     }
 
-    /// The input of the volume-name hash (spec §1.2): `metadata.name`, or, when it is empty,
-    /// `metadata.generateName + " (prefix)"`.
+    /// The input of the volume-name hash (docs/behaviour.md §1.5): `metadata.name`, or, when it
+    /// is empty, `metadata.generateName + " (prefix)"`.
     pub fn hash_input(&self) -> String {
         let field = |key| {
             self.metadata

@@ -1,5 +1,5 @@
-//! The name of the projected token volume (spec §4.5): a fixed prefix and the first 30 hex
-//! characters of SHA-256 over the Pod's hash input, always 63 characters.
+//! The name of the projected token volume (docs/behaviour.md §4.5): a fixed prefix and the
+//! first 30 hex characters of SHA-256 over the Pod's hash input, always 63 characters.
 
 use sha2::{Digest, Sha256};
 
@@ -25,7 +25,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_the_worked_examples_of_the_spec() {
+    fn matches_the_worked_examples() {
+        // The worked examples of docs/behaviour.md §4.5.
         let cases = [
             (
                 "pod",

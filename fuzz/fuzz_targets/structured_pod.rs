@@ -1,5 +1,5 @@
 //! Structured Pods through `arbitrary`: the fuzzer's bytes choose a Pod (names, containers, env,
-//! mounts, volumes, every annotation of the spec, unknown fields, one optional type
+//! mounts, volumes, every annotation of docs/behaviour.md §2, unknown fields, one optional type
 //! confusion), a ServiceAccount and valid settings, the same space as the proptest generators of
 //! the property tests (`tests/integration/properties/`) but steered by coverage. Each case must match the model of
 //! `tests/common/oracle.rs` exactly (`check_case`), including losslessness, idempotence,

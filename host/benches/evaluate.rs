@@ -1,6 +1,6 @@
 //! Criterion benchmarks of one admission request evaluated end to end (parse, decide, build the
-//! response), for each input of issue 6, by each engine, in one run so that ratios are
-//! meaningful:
+//! response), for each input the performance targets are stated for, by each engine, in one run
+//! so that ratios are meaningful:
 //!
 //! - `wasm-fresh`: the built `policy.wasm` through [`PolicyHost`] (`wapc` + `wasmtime-provider`),
 //!   a fresh instance per request as policy-server does (instantiate, `_start`, `wapc_init`,
@@ -217,8 +217,8 @@ fn input(name: &'static str, pod: Value, with_client_id: bool, expect: Expect) -
     }
 }
 
-/// The inputs of issue 6. The already-mutated Pod is the policy's own output for the basic
-/// Pod, computed natively here (and checked to be accepted unchanged by both engines).
+/// The inputs of the performance targets. The already-mutated Pod is the policy's own output for
+/// the basic Pod, computed natively here (and checked to be accepted unchanged by both engines).
 fn inputs() -> Vec<Input> {
     let basic = pod(0, 1, true, json!({}));
     let basic_payload = validation_payload(&request(basic.clone()), &settings());

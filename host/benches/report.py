@@ -3,7 +3,7 @@
 
 Reads criterion's estimates (<criterion>/<input>/<engine>/new/{benchmark,estimates}.json), the
 facts the benchmark writes (module size, compile time, linear memory), Cargo.lock and the
-toolchain, and writes a Markdown report with the medians, the ratios and the targets of issue 6.
+toolchain, and writes a Markdown report with the medians, the ratios and the performance targets.
 With --check it exits 1 when a target is missed. Python 3.11+ standard library only.
 """
 
@@ -216,7 +216,7 @@ def main():
     w("")
 
     # ---- targets
-    w("## Targets (issue 6)")
+    w("## Targets")
     w("")
     w("| target | limit | measured | |")
     w("| --- | ---: | ---: | --- |")

@@ -376,9 +376,8 @@ fn hostile_payloads_never_trap() {
     assert_eq!(host.violations(), Vec::<String>::new());
 }
 
-/// Every hostile payload of `test_data/hostile/` (issue 7) through the built module: never a
-/// trap or a guest error, always a response with a boolean `accepted`, at most one lookup and
-/// its fresh repetition.
+/// Every hostile payload of `test_data/hostile/` through the built module: never a trap or a guest
+/// error, always a response with a boolean `accepted`, at most one lookup and its fresh repetition.
 #[test]
 fn the_hostile_corpus_never_traps_in_wasm() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test_data/hostile");

@@ -1,6 +1,6 @@
-//! Env var merge (spec §4.1): an existing entry with the same name wins, whatever its value;
-//! missing entries are appended after all existing ones, in the plan's order. Existing entries
-//! are never modified, reordered or removed.
+//! Env var merge (docs/behaviour.md §4.1): an existing entry with the same name wins, whatever
+//! its value; missing entries are appended after all existing ones, in the plan's order.
+//! Existing entries are never modified, reordered or removed.
 
 use serde_json::{Map, Value, json};
 
@@ -46,7 +46,7 @@ mod tests {
     }
 
     #[test]
-    fn merges_like_the_spec() {
+    fn merges_like_upstream() {
         let cases = [
             // (container, expected env, changed)
             (

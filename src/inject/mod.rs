@@ -1,5 +1,5 @@
-//! The mutation: pure edits of the Pod's raw JSON that carry out a `Plan`. Only the paths the
-//! spec names are touched (the proxy containers, container `env` and `volumeMounts`,
+//! The mutation: pure edits of the Pod's raw JSON that carry out a `Plan`. Only the paths of
+//! docs/behaviour.md §4 are touched (the proxy containers, container `env` and `volumeMounts`,
 //! `spec.volumes`); everything else
 //! stays as it was. The Pod was checked by `pod::Pod::read` before planning, so every path
 //! edited here has the expected type; a path of another type is left alone.

@@ -1,5 +1,5 @@
-//! Inserting the proxy containers (spec §4.6), before the env vars and mounts are added so that
-//! they receive both like any other container.
+//! Inserting the proxy containers (docs/behaviour.md §4.6), before the env vars and mounts are
+//! added so that they receive both like any other container.
 //!
 //! Native-sidecar mode: `initContainers = [azwi-proxy, <existing…>, azwi-proxy-init]`.
 //! Legacy mode: `initContainers = [<existing…>, azwi-proxy-init]`, `containers = [azwi-proxy,

@@ -1,9 +1,9 @@
-//! The token volume and its read-only mount (spec §4.3, §4.5, §7, §9).
+//! The token volume and its read-only mount (docs/behaviour.md §4.3, §4.5, §5, §8).
 //!
 //! v1.6 layout: a mount or volume with the planned name is replaced in place by the canonical
 //! one; otherwise it is appended. A container that already mounts something at the mount path
-//! counts as injected [project decision, spec §7], so a re-invocation never adds a duplicate
-//! mountPath.
+//! counts as injected (a project decision, docs/behaviour.md §5.1), so a re-invocation never
+//! adds a duplicate mountPath.
 //!
 //! v1.5 layout: nothing is replaced. The volume is not added when a projected token source
 //! with path `azure-identity-token` exists; the mount is not added when the container has a

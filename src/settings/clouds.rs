@@ -1,9 +1,9 @@
 //! Azure clouds: the cloud table and how `azureEnvironment` and `authorityHost` resolve to
-//! `AZURE_AUTHORITY_HOST` (spec §6.2).
+//! `AZURE_AUTHORITY_HOST` (docs/behaviour.md §6.2).
 
 use super::go_fold;
 
-/// Cloud names accepted by `azureEnvironment` and their authority hosts (spec §6.2).
+/// Cloud names accepted by `azureEnvironment` and their authority hosts (docs/behaviour.md §6.2).
 /// Matching is case-insensitive, as upstream upper-cases the name (Go's `strings.ToUpper`)
 /// before the lookup.
 pub const CLOUDS: &[(&str, &str)] = &[

@@ -1,5 +1,6 @@
 //! The custom token endpoint ("identity binding") feature: its settings as the user writes them,
-//! their validation (upstream's start-up checks, spec §6.3) and how the CA reaches the Pod.
+//! their validation (upstream's start-up checks, docs/behaviour.md §6.3) and how the CA reaches
+//! the Pod (§4.7).
 
 use serde::Deserialize;
 
@@ -8,7 +9,7 @@ use super::go_fold;
 use super::label_selector::label_selector;
 use crate::names::CUSTOM_ENDPOINT_ANNOTATION_PREFIX;
 
-/// `customTokenEndpoint` as the user writes it (upstream flags and env of spec §6.1, §6.3).
+/// `customTokenEndpoint` as the user writes it (upstream's flags and env: docs/behaviour.md §6.3).
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomTokenEndpointSettings {
@@ -56,9 +57,9 @@ pub enum CaSource {
     },
 }
 
-/// Mirrors upstream's start-up checks of the feature (spec §6.3). The CA settings are read and
-/// checked first and whether or not the feature is on, as upstream parses them with the rest of
-/// its configuration before it looks at the feature's flags.
+/// Mirrors upstream's start-up checks of the feature (docs/behaviour.md §6.3). The CA settings
+/// are read and checked first and whether or not the feature is on, as upstream parses them with
+/// the rest of its configuration before it looks at the feature's flags.
 pub(super) fn custom_token_endpoint(
     cte: &CustomTokenEndpointSettings,
 ) -> Result<Option<CustomTokenEndpoint>, String> {

@@ -5,9 +5,9 @@
 //! Go matches field names ignoring case (`MatchLabels` is `matchLabels`); the selector is written
 //! back with the canonical names, so the API server reads what the user meant. Go drops an
 //! unknown field, which widens the selector (`{"matchLabel": …}` becomes `{}`, every bundle of
-//! the signer): the policy refuses it instead [project decision]. Requirements are also checked
-//! as the API server checks them (operator, values), since a selector it refuses would again
-//! break every Pod.
+//! the signer): the policy refuses it instead (docs/behaviour.md §6.3). Requirements are also
+//! checked as the API server checks them (operator, values), since a selector it refuses would
+//! again break every Pod.
 
 use serde_json::{Map, Value};
 

@@ -16,7 +16,7 @@ use clouds::resolve_authority_host;
 use custom_token_endpoint::custom_token_endpoint;
 pub use custom_token_endpoint::{CaSource, CustomTokenEndpoint, CustomTokenEndpointSettings};
 
-/// The default audience of the projected service-account token (spec §6.1).
+/// The default audience of the projected service-account token (docs/behaviour.md §6.1).
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// The settings as the user writes them. Unknown keys are rejected so that a typo in a setting
@@ -87,7 +87,7 @@ where
     ))
 }
 
-/// Where the projected token lives in the Pod (spec §4.3, §4.5 and §9).
+/// Where the projected token lives in the Pod (docs/behaviour.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLayout {
     /// Upstream v1.6.0: hashed volume name, mount at `/var/run/secrets/azure/wi`.
@@ -125,9 +125,10 @@ pub const DEFAULT_PROXY_IMAGE: &str = "mcr.microsoft.com/oss/azure/workload-iden
 pub const DEFAULT_PROXY_INIT_IMAGE: &str =
     "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0";
 pub const DEFAULT_PROXY_LOG_LEVEL: &str = "info";
-/// The proxy's level when `proxyLogLevel` is "" (spec §4.6: the first enabled level).
+/// The proxy's level when `proxyLogLevel` is "": the level upstream's webhook runs at with an
+/// empty `--log-level` (docs/behaviour.md §6.1).
 const UNSET_LOG_LEVEL: &str = "warning";
-/// The levels upstream can pass to the proxy (spec §4.6).
+/// The levels upstream can pass to the proxy (docs/behaviour.md §6.1).
 pub const PROXY_LOG_LEVELS: &[&str] = &["all", "trace", "debug", "info", "warning"];
 
 #[derive(Debug, Clone, PartialEq)]

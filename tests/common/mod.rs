@@ -5,10 +5,10 @@
 //! | file | what |
 //! | --- | --- |
 //! | `harness.rs` | [`FakeCluster`] (an in-memory `ServiceAccountSource` that records lookups), the `validate` payload, describing decisions; standalone, the fuzz targets include it |
-//! | `oracle.rs` | the lossless check, the properties of any payload and the model of the spec (property tests, hostile inputs, fuzz targets) |
+//! | `oracle.rs` | the lossless check, the properties of any payload and the model of docs/behaviour.md (property tests, hostile inputs, fuzz targets) |
 //! | `fixtures.rs` | files of `test_data/` and of the repository (JSON, YAML, text, bytes) |
 //! | `json.rs` | editing JSON by pointer: `set`, `remove`, `with`, `without`, `renamed` |
-//! | `spec.rs` | the values of the fixtures and the spec, what the policy injects (`wi_env`, `wi_mount`, `wi_volume`, …) |
+//! | `spec.rs` | the values of the fixtures and of docs/behaviour.md, what the policy injects (`wi_env`, `wi_mount`, `wi_volume`, …) |
 //! | `pods.rs` | `run`, `pod_request`, the small Pods `web_pod`/`trio_pod` and the Pods the policy makes of them |
 //! | `minimal.rs` | the minimal Pod of the proxy and custom token endpoint tests (import it by name: its helpers are called `run`, `env`, `pod`, …) |
 //! | `assertions.rs` | `assert_decision`, `assert_rejected_with`, `rejection`, and [`Rows`] for tables whose rows share setup |

@@ -8,18 +8,18 @@
 //! `ServiceAccountSource` trait are used):
 //!
 //! - [`diff`]: the lossless check. It compares the input Pod with the Pod the policy returns and
-//!   fails on any change the spec does not define. Allowed: `azwi-proxy` prepended and
-//!   `azwi-proxy-init` appended to a container list, `AZURE_*` env entries appended, one token
-//!   mount appended or a reserved-prefix mount replaced in place, one token volume appended or a
-//!   reserved-prefix volume replaced in place, and a `null` list becoming a list. Everything
-//!   else, at any depth, must be equal.
+//!   fails on any change docs/behaviour.md §4 does not define. Allowed: `azwi-proxy`
+//!   prepended and `azwi-proxy-init` appended to a container list, `AZURE_*` env entries
+//!   appended, one token mount appended or a reserved-prefix mount replaced in place, one token
+//!   volume appended or a reserved-prefix volume replaced in place, and a `null` list becoming a
+//!   list. Everything else, at any depth, must be equal.
 //! - [`check_generic`]: properties that hold for any payload, even bytes that are not JSON: no
 //!   panic, one of accept/mutate/reject, deterministic, at most one lookup, a rejection message
 //!   that says it comes from this policy, unselected ⇒ accept without a lookup, and a mutation
 //!   that is lossless and idempotent.
-//! - [`model`]: the expected outcome of a well-typed case, written from the spec tables
-//!   (`shared/spec/azure-workload-identity-behaviour.md` §1–§7): which rejection, or the exact
-//!   mutated Pod. [`check_case`] compares the policy's decision with it.
+//! - [`model`]: the expected outcome of a well-typed case, written from the tables of
+//!   docs/behaviour.md (§1–§6): which rejection, or the exact mutated Pod. [`check_case`]
+//!   compares the policy's decision with it.
 #![allow(dead_code)]
 
 use azure_workload_identity_policy::Rejection;
@@ -51,8 +51,8 @@ pub const MESSAGE_PREFIX: &str = "azure-workload-identity: ";
 /// The part of the rejection for a payload that is not a readable AdmissionRequest.
 pub const UNREADABLE: &str = "azure-workload-identity: the admission request could not be read (";
 
-/// Volume names of spec §4.5 for the hash inputs the generators use, computed independently
-/// with `printf %s INPUT | sha256sum | cut -c1-30`.
+/// Volume names of docs/behaviour.md §4.5 for the hash inputs the generators use, computed
+/// independently with `printf %s INPUT | sha256sum | cut -c1-30`.
 pub const KNOWN_VOLUME_NAMES: &[(&str, &str)] = &[
     (
         "web",
@@ -196,7 +196,7 @@ fn is_token_volume(v: &Value) -> bool {
 }
 
 /// The lossless check: `Ok` with what changed when every difference between the input Pod and
-/// the output Pod is one the spec defines, otherwise the first forbidden difference.
+/// the output Pod is one docs/behaviour.md defines, otherwise the first forbidden difference.
 pub fn diff(input: &Value, output: &Value) -> Result<Changes, String> {
     let (Some(input), Some(output)) = (input.as_object(), output.as_object()) else {
         return Err(format!(
@@ -400,9 +400,9 @@ fn diff_mounts(
 // Properties of any payload
 // ---------------------------------------------------------------------------------------------
 
-/// Whether the policy must handle the request (spec §1.1): a core/v1 Pod CREATE whose label
-/// `azure.workload.identity/use` is the string `"true"`. Read from the payload as JSON, without
-/// the policy's code.
+/// Whether the policy must handle the request (docs/behaviour.md §1.1): a core/v1 Pod CREATE whose
+/// label `azure.workload.identity/use` is the string `"true"`. Read from the payload as JSON,
+/// without the policy's code.
 pub fn selected(request: &Value) -> bool {
     let field = |pointer: &str| request.pointer(pointer).and_then(Value::as_str);
     field("/operation") == Some("CREATE")
@@ -532,7 +532,7 @@ pub fn check_generic(
 // The model: the expected outcome of a well-typed case
 // ---------------------------------------------------------------------------------------------
 
-/// What the spec says the policy answers.
+/// What docs/behaviour.md says the policy answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expected {
     /// Not selected: accept, no lookup.
@@ -576,7 +576,8 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 /// The first structural problem of a selected Pod, as a fragment the rejection must contain
-/// (spec §3 step 1: the Pod is decoded before anything else). Covers the paths the policy reads.
+/// (docs/behaviour.md §3.1 step 1: the Pod is decoded before anything else). Covers the paths the
+/// policy reads.
 pub fn malformation(pod: &Value) -> Option<String> {
     let Some(root) = pod.as_object() else {
         return Some(format!("the Pod is {}", kind_of(pod)));
@@ -733,8 +734,8 @@ fn model_settings(settings: &Value) -> ModelSettings {
     }
 }
 
-/// The volume name of spec §4.5 for a hash input: from [`KNOWN_VOLUME_NAMES`], else (fuzzing
-/// only) the policy's own function.
+/// The volume name of docs/behaviour.md §4.5 for a hash input: from [`KNOWN_VOLUME_NAMES`], else
+/// (fuzzing only) the policy's own function.
 pub fn volume_name_for(hash_input: &str) -> String {
     KNOWN_VOLUME_NAMES
         .iter()
@@ -843,9 +844,9 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         .flat_map(|l| spec.get(*l).and_then(Value::as_array).into_iter().flatten())
         .collect();
 
-    // client id (project rule, spec §5): required unless every container the policy mutates
-    // sets AZURE_CLIENT_ID itself; the proxy containers are the policy's own and do not count
-    // when it injects the proxy (fixed in f1d1710: before, a re-invocation was rejected)
+    // client id (project rule, docs/behaviour.md §3.2): required unless every container the policy
+    // mutates sets AZURE_CLIENT_ID itself; the proxy containers are the policy's own and do not
+    // count when it injects the proxy (fixed in f1d1710: before, a re-invocation was rejected)
     let inject = pod
         .pointer("/metadata/annotations")
         .and_then(Value::as_object)
@@ -861,7 +862,7 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         return reject(vec![sa_ref, CLIENT_ID_KEY.to_string()], 2, Class::ClientId);
     }
 
-    // proxy (spec §2.1, §4.6)
+    // proxy (docs/behaviour.md §2.1, §4.6)
     let mut port = 8000;
     if inject {
         if spec.get("hostNetwork") == Some(&Value::Bool(true)) {
@@ -885,7 +886,8 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         }
     }
 
-    // token expiration (spec §2.3); the ServiceAccount's value is read again past the cache
+    // token expiration (docs/behaviour.md §2.3); the ServiceAccount's value is read again past
+    // the cache (§3.3)
     let reads = |place: &str| if place == "of ServiceAccount" { 2 } else { 1 };
     let expiration = {
         let (raw, place) = match (annotation(EXPIRATION_KEY), sa.annotation(EXPIRATION_KEY)) {
@@ -921,7 +923,7 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
         }
     };
 
-    // custom token endpoint (spec §6.3)
+    // custom token endpoint (docs/behaviour.md §4.7, §6.3)
     let cte = config.cte.as_ref().filter(|cte| {
         let suffix = cte
             .get("annotationSuffix")
@@ -937,7 +939,7 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
             .to_string()
     };
 
-    // the token volume (spec §4.5, §7 project decision, §9)
+    // the token volume (docs/behaviour.md §4.5, §5, §8)
     let volumes: Vec<Value> = spec
         .get("volumes")
         .and_then(Value::as_array)
@@ -994,7 +996,7 @@ pub fn model(request: &Value, settings: &Value, sa: Option<&ServiceAccount>) -> 
     let canonical_volume = json!({"name": volume_name, "projected": {"sources": sources}});
     let canonical_mount = json!({"name": volume_name, "mountPath": mount_path, "readOnly": true});
 
-    // the env vars (spec §4.1), empty values left out
+    // the env vars (docs/behaviour.md §4.1), empty values left out
     let tenant = sa
         .annotation(TENANT_ID_KEY)
         .unwrap_or(&config.default_tenant)

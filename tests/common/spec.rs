@@ -1,6 +1,6 @@
-//! The values of the fixtures and of the spec, and what the policy injects, written from the spec
-//! (§4.1, §4.3, §4.5), not from `src/`. Section numbers (§) refer to
-//! `shared/spec/azure-workload-identity-behaviour.md`.
+//! The values of the fixtures and of the documented behaviour, and what the policy injects,
+//! written from docs/behaviour.md (§4.1, §4.3, §4.5), not from `src/`. Section numbers (§) in the
+//! tests refer to docs/behaviour.md.
 
 use serde_json::{Value, json};
 
@@ -30,8 +30,9 @@ pub const SKIP_ANNOTATION: &str = "/metadata/annotations/azure.workload.identity
 pub const EXPIRATION_ANNOTATION: &str =
     "/metadata/annotations/azure.workload.identity~1service-account-token-expiration";
 
-// Volume names, spec §4.5: prefix + first 30 hex chars of SHA-256 of the hash input, computed
-// with `printf %s INPUT | sha256sum | cut -c1-30`; the first four are the spec's worked examples.
+// Volume names, docs/behaviour.md §4.5: prefix + first 30 hex chars of SHA-256 of the hash
+// input, computed with `printf %s INPUT | sha256sum | cut -c1-30`; the first four are the worked
+// examples of that section.
 /// hash input `web`
 pub const WEB_VOLUME: &str = "azure-workload-identity-reserved-4b5e57f6eb2f42b9039b3d1e139292";
 /// hash input `pod`

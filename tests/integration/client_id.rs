@@ -1,5 +1,5 @@
-//! The project rule that a usable client id is required (spec §5), and its exception: every
-//! mutated container sets `AZURE_CLIENT_ID` itself.
+//! The project rule that a usable client id is required (docs/behaviour.md §3.2), and its
+//! exception: every mutated container sets `AZURE_CLIENT_ID` itself.
 
 use azure_workload_identity_policy::{Decision, Rejection};
 use serde_json::{Value, json};
@@ -141,7 +141,7 @@ fn client_id_message_names_the_namespace_and_service_account_of_the_pod() {
 
 #[test]
 fn missing_client_id_is_reported_before_an_invalid_token_expiration() {
-    // §3: the client-id check sits right after the ServiceAccount lookup.
+    // docs/behaviour.md §3.1: the client-id check sits right after the ServiceAccount lookup.
     let cluster = FakeCluster::serving(&[fixture("sa-workload-no-client-id.json")]);
     let pod = with(&web_pod(), &[(EXPIRATION_ANNOTATION, json!("1h"))]);
     assert_rejected_with(
@@ -153,7 +153,7 @@ fn missing_client_id_is_reported_before_an_invalid_token_expiration() {
 
 #[test]
 fn client_id_is_injected_verbatim_without_validation() {
-    // §2.2 and §8: not validated, not trimmed.
+    // docs/behaviour.md §2.2: not validated, not trimmed.
     let sa = service_account_object(
         NS,
         SA_NAME,

@@ -1,5 +1,5 @@
-//! The custom token endpoint (spec §6.3): the env vars, audience and CA sources it adds when the
-//! `use-<suffix>` annotation asks for it, and together with the proxy.
+//! The custom token endpoint (docs/behaviour.md §4.7, §6.3): the env vars, audience and CA sources
+//! it adds when the `use-<suffix>` annotation asks for it, and together with the proxy.
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};

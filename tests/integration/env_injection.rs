@@ -1,6 +1,6 @@
-//! The env vars the policy injects (spec §4.1) and into which containers (spec §2.1, §4.2): the
-//! whole labelled Pod of the fixtures, the tenant id, skip-containers, init containers and native
-//! sidecars, and the merge with the container's own env.
+//! The env vars the policy injects (docs/behaviour.md §4.1) and into which containers (§2.5, §4.2):
+//! the whole labelled Pod of the fixtures, the tenant id, skip-containers, init containers and
+//! native sidecars, and the merge with the container's own env.
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use rstest::rstest;
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
-// The labelled Pod of the fixtures (§3, §4)
+// The labelled Pod of the fixtures (docs/behaviour.md §3, §4)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -27,7 +27,8 @@ fn labelled_pod_is_mutated_as_a_whole_and_unknown_fields_survive() {
 
 #[test]
 fn expected_fixture_differs_from_the_request_only_where_the_policy_injects() {
-    // Guards the hand-written expected file: removing exactly what §4 adds gives the input back.
+    // Guards the hand-written expected file: removing exactly what docs/behaviour.md §4 adds
+    // gives the input back.
     let mut expected = fixture("expected-labelled-pod.json");
     // The four injected env vars follow the container's own entries.
     for (container, kept_env) in [("initContainers/0", 1), ("containers/0", 2)] {
@@ -52,7 +53,7 @@ fn expected_fixture_differs_from_the_request_only_where_the_policy_injects() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tenant id (§2.2, §4.1)
+// Tenant id (docs/behaviour.md §2.2, §4.1)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -104,7 +105,7 @@ fn tenant_id_comes_from_the_service_account_else_from_the_settings() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// skip-containers (§2.1)
+// skip-containers (docs/behaviour.md §2.5)
 // ---------------------------------------------------------------------------------------------
 
 #[rstest]
@@ -136,7 +137,7 @@ fn skipped_containers_get_neither_env_nor_mount_but_the_volume_is_added(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Which containers (§4.2)
+// Which containers (docs/behaviour.md §4.2)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -175,7 +176,7 @@ fn init_containers_and_native_sidecars_are_mutated_ephemeral_containers_never() 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Env merge (§4.1)
+// Env merge (docs/behaviour.md §4.1)
 // ---------------------------------------------------------------------------------------------
 
 #[test]

@@ -1,5 +1,6 @@
-//! The token expiration (spec §2.1, §2.3): the precedence of the Pod's and the ServiceAccount's
-//! annotations, the accepted range and the rejections, quoting Go's `strconv` like upstream.
+//! The token expiration (docs/behaviour.md §2.3, §2.4): the precedence of the Pod's and the
+//! ServiceAccount's annotations, the accepted range and the rejections, quoting Go's `strconv` like
+//! upstream.
 
 use azure_workload_identity_policy::{Decision, Rejection};
 use serde_json::json;
@@ -77,7 +78,7 @@ const SA: &str = "ServiceAccount \"default/workload-sa\"";
         "strconv.ParseInt: parsing \"99999999999999999999\": value out of range"
     ))
 )]
-fn token_expiration_follows_the_precedence_and_range_of_the_spec(
+fn token_expiration_follows_the_precedence_and_range(
     #[case] pod_value: Option<&str>,
     #[case] sa_value: Option<&str>,
     #[case] expected: Result<i64, String>,

@@ -1,5 +1,5 @@
-//! The proxy sidecar (spec §4.6): where `azwi-proxy` and `azwi-proxy-init` go in both sidecar
-//! modes, the port annotation parsed like upstream, the rejections and their order, and
+//! The proxy sidecar (docs/behaviour.md §4.6): where `azwi-proxy` and `azwi-proxy-init` go in both
+//! sidecar modes, the port annotation parsed like upstream, the rejections and their order, and
 //! re-invocation with the proxy present.
 
 use azure_workload_identity_policy::{Decision, Rejection};

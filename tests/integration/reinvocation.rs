@@ -1,4 +1,4 @@
-//! Re-invocation (spec §1.1, §7): evaluating a mutated Pod again changes nothing, also after
+//! Re-invocation (docs/behaviour.md §5): evaluating a mutated Pod again changes nothing, also after
 //! another webhook named the Pod or added a container.
 
 use azure_workload_identity_policy::Decision;
@@ -24,8 +24,8 @@ fn evaluating_the_mutated_pod_again_changes_nothing() {
 
 #[test]
 fn reinvocation_after_the_name_was_set_adds_no_second_volume_or_mount() {
-    // §7 [project decision]: the first pass sees a generateName Pod, another webhook then sets
-    // metadata.name, and the policy is invoked again.
+    // docs/behaviour.md §5.1 (a project decision): the first pass sees a generateName Pod,
+    // another webhook then sets metadata.name, and the policy is invoked again.
     let request = without(
         &with(
             &fixture("request-labelled-pod.json"),
@@ -90,7 +90,7 @@ fn reinvocation_after_the_name_was_set_adds_no_second_volume_or_mount() {
 
 #[test]
 fn reinvocation_after_another_webhook_added_a_container_mutates_only_that_container() {
-    // The reason for reinvocationPolicy IfNeeded (§1.1, spec §11 #16).
+    // The reason for reinvocationPolicy IfNeeded (docs/behaviour.md §5).
     let Decision::Mutate(first) = run(
         &fixture("request-labelled-pod.json"),
         &default_settings(),

@@ -1,5 +1,5 @@
-//! Which ServiceAccount is looked up and where (spec §1.2), and how a failed lookup is reported
-//! (spec §3 step 3, §5).
+//! Which ServiceAccount is looked up and where (docs/behaviour.md §1.5), and how a failed lookup
+//! is reported (§3.1 step 4, §3.3).
 
 use azure_workload_identity_policy::{Decision, Rejection};
 use serde_json::{Value, json};
@@ -109,8 +109,9 @@ fn service_account_is_looked_up_in_the_request_namespace() {
                 wi_volume(WEB_VOLUME, AUDIENCE, 3600),
             );
             expected["metadata"] = pod["metadata"].clone();
-            // §1.2: the policy may fill metadata.namespace with the request namespace (optional and
-            // harmless); undo that fill so that the comparison covers everything else exactly.
+            // docs/behaviour.md §1.5: filling metadata.namespace with the request namespace would
+            // be harmless (upstream does); undo such a fill so that the comparison covers
+            // everything else exactly.
             let decision = match decision {
                 Decision::Mutate(mut mutated)
                     if mutated.pointer("/metadata/namespace") == Some(&json!("payments"))

@@ -1,5 +1,5 @@
-//! Settings: those that change the mutation (spec §6.1, §6.2) and invalid settings (spec §10),
-//! which reject a selected Pod naming the setting, as `validate_settings` does.
+//! Settings: those that change the mutation (docs/behaviour.md §6.1, §6.2) and invalid settings
+//! (§6), which reject a selected Pod naming the setting, as `validate_settings` does.
 
 use azure_workload_identity_policy::{Decision, check_settings, evaluate};
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use rstest::rstest;
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
-// Settings that change the mutation (§6.1, §6.2)
+// Settings that change the mutation (docs/behaviour.md §6.1, §6.2)
 // ---------------------------------------------------------------------------------------------
 
 #[rstest]
@@ -58,7 +58,7 @@ fn settings_choose_the_authority_host_and_the_audience(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Invalid settings (§10)
+// Invalid settings (docs/behaviour.md §6, §3.1 step 0)
 // ---------------------------------------------------------------------------------------------
 
 #[test]

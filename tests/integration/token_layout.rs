@@ -1,5 +1,5 @@
-//! `tokenLayout` (spec §9): the v1.6 layout (the default) and the v1.5 layout with its old
-//! names, the same Pod under both with the exact result asserted, and re-invocation in each.
+//! `tokenLayout` (docs/behaviour.md §8): the v1.6 layout (the default) and the v1.5 layout with its
+//! old names, the same Pod under both with the exact result asserted, and re-invocation in each.
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ fn token_layout_v1_5_uses_the_old_names_and_is_idempotent() {
 
 #[test]
 fn token_layout_v1_5_keeps_an_existing_token_source_and_mount() {
-    // ≤ v1.5 rules (§9): no volume when any projected token source has path
+    // ≤ v1.5 rules (docs/behaviour.md §5.2): no volume when any projected token source has path
     // azure-identity-token; no mount when the container has a mount named azure-identity-token.
     let own_volume = json!({"name": "my-token", "projected": {"sources": [
         {"serviceAccountToken": {"path": "azure-identity-token", "audience": "api://Mine", "expirationSeconds": 7200}}

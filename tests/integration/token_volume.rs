@@ -1,5 +1,5 @@
-//! The token volume and its mounts (spec §4.3, §4.5, §7): the computed volume name, replacing a
-//! same-named mount and volume in place, and what counts as already injected.
+//! The token volume and its mounts (docs/behaviour.md §4.3, §4.5, §5.1): the computed volume name,
+//! replacing a same-named mount and volume in place, and what counts as already injected.
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};
@@ -72,8 +72,8 @@ fn legacy_v1_5_artefacts_are_left_untouched_and_the_new_ones_added_beside_them()
 
 #[test]
 fn a_mount_at_the_token_path_under_another_name_counts_as_injected() {
-    // §7 [project decision]: any mount at /var/run/secrets/azure/wi counts as already injected,
-    // so the policy never produces a duplicate mountPath.
+    // docs/behaviour.md §5.1 (a project decision): any mount at /var/run/secrets/azure/wi counts
+    // as already injected, so the policy never produces a duplicate mountPath.
     let own_mount = json!({"name": "my-token", "mountPath": MOUNT_PATH, "readOnly": true});
     let pod = with(
         &web_pod(),
@@ -123,7 +123,7 @@ fn volume_name_hashes_the_name_or_the_generate_name(
     #[case] generate_name: Option<&str>,
     #[case] volume: &str,
 ) {
-    // §1.2 and §4.5, with the worked examples of the spec.
+    // docs/behaviour.md §1.5 and §4.5, with its worked examples.
     let mut pod = without(&web_pod(), &["/metadata/name"]);
     let mut expected = without(
         &web_mutated(

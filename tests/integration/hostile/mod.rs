@@ -148,7 +148,7 @@ pub fn verify(
                     return Err("unreachable".to_string());
                 };
                 return Err(format!(
-                    "not the Pod the spec predicts; first difference {:?}",
+                    "not the Pod the model predicts; first difference {:?}",
                     oracle::first_difference(&pod, actual, "")
                 ));
             }

@@ -290,7 +290,7 @@ pub(crate) fn arb_case() -> impl Strategy<Value = Case> {
                 service_account,
             };
             if reinvoke {
-                // re-invocation: the Pod as the spec says a first evaluation leaves it
+                // re-invocation: the Pod as docs/behaviour.md says a first evaluation leaves it
                 let sa = case.sa();
                 if let (oracle::Expected::Pod { pod, .. }, _) =
                     oracle::model(&case.request, &case.settings, sa.as_ref())

@@ -65,7 +65,7 @@ fn mutation_is_idempotent() {
 }
 
 /// Property 3: Lossless: every value of the input Pod is in the output unchanged, except the
-/// same-named token volume and mount the spec replaces; nothing is removed.
+/// same-named token volume and mount that docs/behaviour.md §5.1 replaces; nothing is removed.
 #[test]
 fn mutation_is_lossless() {
     assert_property(arb_case, |case| {
@@ -113,10 +113,10 @@ fn unselected_requests_are_accepted_without_a_lookup() {
         Ok(())
     });
 }
-/// Property 6: the outcome is the one the spec predicts (`oracle::model`): the exact mutated
-/// Pod, or the rejection with the right reason and lookups.
+/// Property 6: the outcome is the one docs/behaviour.md predicts (`oracle::model`): the exact
+/// mutated Pod, or the rejection with the right reason and lookups.
 #[test]
-fn outcome_is_the_one_the_spec_predicts() {
+fn outcome_is_the_one_the_model_predicts() {
     let cases = config().cases;
     let counts = in_big_stack(|| {
         let mut runner = TestRunner::new(config());

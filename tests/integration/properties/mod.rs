@@ -3,23 +3,24 @@
 //! The generators build AdmissionRequests for arbitrary Pods — labelled and unlabelled, random
 //! container and init container names (including `azwi-proxy`/`azwi-proxy-init`), env lists with
 //! `value`, `valueFrom`, empty and null values, volume mounts and volumes with reserved-prefix,
-//! hashed and legacy names, every annotation of the spec with valid and invalid values, and
-//! unknown fields at every level — plus arbitrary ServiceAccounts (client id present, missing,
-//! empty or misspelt; tenant id; expiration) and valid settings (token layout, native sidecar,
-//! custom token endpoint with each CA source, cloud, audience, proxy images). A quarter of the
-//! Pods get one type confusion (a list where an object belongs, a number for a name, …), and
+//! hashed and legacy names, every annotation of docs/behaviour.md §2 with valid and invalid
+//! values, and unknown fields at every level — plus arbitrary ServiceAccounts (client id present,
+//! missing, empty or misspelt; tenant id; expiration) and valid settings (token layout, native
+//! sidecar, custom token endpoint with each CA source, cloud, audience, proxy images). A quarter of
+//! the Pods get one type confusion (a list where an object belongs, a number for a name, …), and
 //! some are replaced by the expected result of a first evaluation (re-invocation).
 //!
 //! Properties, each a test below:
 //! 1. no crash: accept, mutate or reject, never a panic; rejections name the policy; every
 //!    truncation of a payload is rejected as unreadable;
 //! 2. idempotent: evaluating a mutated Pod again accepts it unchanged;
-//! 3. lossless: the mutated Pod differs from the input only where the spec says
+//! 3. lossless: the mutated Pod differs from the input only where docs/behaviour.md §4 says
 //!    (`oracle::diff`); nothing of the input is removed or altered;
 //! 4. deterministic: the same payload, also pretty-printed, gives the same decision and lookups;
 //! 5. unselected ⇒ accepted, with no ServiceAccount lookup;
-//! 6. the outcome is the one the spec predicts (`oracle::model`): the exact mutated Pod, or a
-//!    rejection with the right reason and lookups; and the generators reach every outcome.
+//! 6. the outcome is the one docs/behaviour.md predicts (`oracle::model`): the exact mutated
+//!    Pod, or a rejection with the right reason and lookups; and the generators reach every
+//!    outcome.
 //!
 //! Each property runs `PROPTEST_CASES` cases (default 256); failures are shrunk and printed,
 //! not persisted (add the shrunk input to `test_data/regressions/` instead). `PROPTEST_RNG_SEED`

@@ -16,7 +16,7 @@ fn sample_pod() -> Value {
 }
 
 #[test]
-fn the_lossless_check_accepts_the_changes_the_spec_defines() {
+fn the_lossless_check_accepts_the_changes_the_behaviour_defines() {
     let input = sample_pod();
     let volume = KNOWN_VOLUME_NAMES
         .first()
