@@ -8,7 +8,11 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-wasip1
 CRATE_WASM := $(or $(CARGO_TARGET_DIR),target)/$(WASM_TARGET)/release/azure_workload_identity_policy.wasm
 # host/ (the waPC test host) is a workspace of its own; see the root Cargo.toml.
-HOST := --manifest-path host/Cargo.toml
+# With CARGO_TARGET_DIR set, the host gets a directory of its own below it: the two workspaces
+# lock different versions of some crates, and one directory for both mixes them up.
+HOST_TARGET_DIR := $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/host,host/target)
+HOST_MANIFEST := --manifest-path host/Cargo.toml
+HOST := $(HOST_MANIFEST) --target-dir $(HOST_TARGET_DIR)
 POLICY_HOST := $(CARGO) run --quiet --locked $(HOST) --bin policy-run --
 
 EXAMPLE_REQUEST := test_data/request-labelled-pod.json
@@ -29,7 +33,7 @@ policy.wasm: $(SOURCES) | setup
 .PHONY: fmt
 fmt: ## rewrite the sources with rustfmt (CI only checks: fmt-check)
 	$(CARGO) fmt --all
-	$(CARGO) fmt --all $(HOST)
+	$(CARGO) fmt --all $(HOST_MANIFEST)
 
 # What `make test` (and so CI) runs, in this order:
 #   kubewarden-checks  the cargo commands of Kubewarden's reusable test workflow
@@ -51,7 +55,7 @@ kubewarden-checks: setup
 .PHONY: fmt-check
 fmt-check: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) fmt --all $(HOST) -- --check
+	$(CARGO) fmt --all $(HOST_MANIFEST) -- --check
 
 .PHONY: lint
 lint: setup
@@ -168,7 +172,7 @@ fuzz: fuzz-setup ## every fuzz target for FUZZ_SECONDS seconds (default 60)
 # `make size-check` (part of `make test`) fails when the release policy.wasm is over budget.
 PYTHON ?= python3
 SIZE_BUDGET_KIB ?= 400
-CRITERION_DIR := $(or $(CARGO_TARGET_DIR),host/target)/criterion
+CRITERION_DIR := $(HOST_TARGET_DIR)/criterion
 # `make bench OPT_LEVELS="s z 3"` also builds policy.wasm with each of these opt-levels (in
 # target/opt-level-<level>) and measures them in the same run, for the comparison in
 # BENCHMARKS.md. Empty by default: the plain run measures the shipped profile only.

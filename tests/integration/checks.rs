@@ -533,6 +533,29 @@ fn every_problem_of_the_template_is_reported() {
 }
 
 #[test]
+fn a_proxy_port_that_does_not_parse_is_a_finding() {
+    let annotations = json!({
+        "azure.workload.identity/inject-proxy-sidecar": "true",
+        "azure.workload.identity/proxy-sidecar-port": "http",
+    });
+    let labels = json!({"azure.workload.identity/use": "true"});
+    check_table(vec![(
+        "proxy-sidecar-port \"http\"",
+        payload(
+            "CREATE",
+            DEPLOYMENT,
+            deployment(json!({}), template(labels, annotations, app_spec())),
+            settings("warn"),
+        ),
+        Cluster::with(&[("app", "sa", good_account())]),
+        warned(&[
+            "Deployment app/web: spec.template.metadata.annotations[\"azure.workload.identity/proxy-sidecar-port\"] is \"http\", not a port number; use e.g. \"8000\"",
+        ]),
+        vec![("app", "sa", false)],
+    )]);
+}
+
+#[test]
 fn a_stale_service_account_does_not_reject() {
     let dep = || {
         payload(
@@ -734,6 +757,18 @@ fn service_accounts_are_checked_without_a_lookup() {
             ),
             warned(&[
                 "ServiceAccount app/sa: the label azure.workload.identity/use selects nothing since v1.0; put it on the Pod template (spec.template.metadata.labels) instead",
+            ]),
+        ),
+        (
+            "UPDATE is checked too",
+            payload(
+                "UPDATE",
+                ("", "v1", "ServiceAccount"),
+                json!({"metadata": {"name": "sa", "namespace": "app", "annotations": {"azure.workload.identity/client-id": ""}}}),
+                settings("warn"),
+            ),
+            warned(&[
+                "ServiceAccount app/sa: azure.workload.identity/client-id is empty; set it to the client ID of the managed identity or app registration",
             ]),
         ),
         (
