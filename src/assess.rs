@@ -5,13 +5,13 @@
 use crate::client_id::client_id;
 use crate::plan::{self, Plan};
 use crate::pod::Pod;
-use crate::problem::Problem;
+use crate::problem::{Problem, Problems};
 use crate::service_account::{self, ServiceAccount, ServiceAccountSource};
 use crate::settings::Config;
 
 /// The plan, or every problem that prevents it, and the ServiceAccount it was made from.
 pub struct Assessment {
-    pub plan: Result<Plan, Vec<Problem>>,
+    pub plan: Result<Plan, Problems>,
     /// The ServiceAccount's name and, when it could be read, the ServiceAccount.
     pub service_account: Option<(String, ServiceAccount)>,
 }
@@ -33,10 +33,10 @@ pub fn assess(
     config: &Config,
     pod: &Pod,
     cluster: &impl ServiceAccountSource,
-    stale_rejection: impl Fn(&[Problem]) -> bool,
+    stale_rejection: impl Fn(&Problems) -> bool,
 ) -> Assessment {
     let failed = |problem| Assessment {
-        plan: Err(vec![problem]),
+        plan: Err(Problems::one(problem)),
         service_account: None,
     };
     if pod.subject.namespace.is_empty() {

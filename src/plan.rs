@@ -16,7 +16,7 @@ use crate::names::{
     TOKEN_EXPIRATION_ANNOTATION, TOKEN_PATH,
 };
 use crate::pod::Pod;
-use crate::problem::{LookupProblem, Problem};
+use crate::problem::{LookupProblem, Problem, Problems};
 use crate::service_account::ServiceAccount;
 use crate::settings::go_fold::equal_fold;
 use crate::settings::{CaSource, Config, CustomTokenEndpoint, TokenLayout};
@@ -78,7 +78,7 @@ pub fn plan(
     pod: &Pod,
     sa_name: &str,
     sa: Result<&ServiceAccount, &LookupProblem>,
-) -> Result<Plan, Vec<Problem>> {
+) -> Result<Plan, Problems> {
     let mut problems = Vec::new();
     let skip = skip_containers(pod.annotation(SKIP_CONTAINERS_ANNOTATION));
     let sa = match sa {
@@ -135,7 +135,7 @@ pub fn plan(
         })
     })
     .unwrap_or(DEFAULT_SECONDS);
-    if !problems.is_empty() {
+    if let Some(problems) = Problems::from_vec(problems) {
         return Err(problems);
     }
 

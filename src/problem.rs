@@ -105,6 +105,41 @@ impl Problem {
     }
 }
 
+/// At least one problem, in the order upstream checks them: the first is the one a Pod is
+/// rejected for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems {
+    first: Problem,
+    rest: Vec<Problem>,
+}
+
+impl Problems {
+    pub fn one(problem: Problem) -> Self {
+        Problems {
+            first: problem,
+            rest: Vec::new(),
+        }
+    }
+
+    /// `None` when there is no problem.
+    pub fn from_vec(problems: Vec<Problem>) -> Option<Self> {
+        let mut problems = problems.into_iter();
+        let first = problems.next()?;
+        Some(Problems {
+            first,
+            rest: problems.collect(),
+        })
+    }
+
+    pub fn first(&self) -> &Problem {
+        &self.first
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+}
+
 /// One thing a check found, as the text the user reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

@@ -8,7 +8,6 @@ use crate::hints::hints;
 use crate::inject;
 use crate::messages::{self, Rejection};
 use crate::pod::Pod;
-use crate::problem::Problem;
 use crate::response::{Answer, Decision};
 use crate::service_account::ServiceAccountSource;
 use crate::settings::Config;
@@ -26,9 +25,7 @@ pub fn mutate(
             .map_err(|failed| messages::rejection(&failed.0, &failed.1))?;
         // The Pod is rejected for the first problem.
         let assessment = assess(config, &pod, cluster, |problems| {
-            problems
-                .first()
-                .is_some_and(Problem::caused_by_service_account)
+            problems.first().caused_by_service_account()
         });
         let warnings: Vec<String> = hints(config, &pod, assessment.client_id())
             .iter()
@@ -37,12 +34,8 @@ pub fn mutate(
         match assessment.plan {
             Ok(plan) => (plan, warnings),
             Err(problems) => {
-                let rejection = match problems.first() {
-                    Some(problem) => messages::rejection(&pod.subject, problem),
-                    None => messages::unreadable_request("no problem named"),
-                };
                 return Ok(Answer {
-                    decision: Decision::Reject(rejection),
+                    decision: Decision::Reject(messages::rejection(&pod.subject, problems.first())),
                     warnings,
                     message: None,
                 });

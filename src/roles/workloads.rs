@@ -10,7 +10,7 @@ use crate::hints::hints;
 use crate::messages::{self, Rejection};
 use crate::names::USE_LABEL;
 use crate::pod::Pod;
-use crate::problem::{Finding, LookupProblem, Problem, Subject};
+use crate::problem::{Finding, LookupProblem, Problem, Problems, Subject};
 use crate::response::Answer;
 use crate::service_account::ServiceAccountSource;
 use crate::settings::{Config, Findings};
@@ -96,7 +96,7 @@ fn findings(
         .as_ref()
         .err()
         .into_iter()
-        .flatten()
+        .flat_map(Problems::iter)
         .map(|problem| Finding {
             text: messages::problem(&subject, problem),
             blocks: blocks(problem),
