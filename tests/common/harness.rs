@@ -11,14 +11,20 @@ use azure_workload_identity_policy::{Decision, ServiceAccount, ServiceAccountSou
 use serde_json::{Value, json};
 
 /// An in-memory cluster: serves ServiceAccounts by `namespace/name` (or one ServiceAccount for
-/// every lookup) and records every lookup. Anything it does not serve is answered with the real
-/// host's not-found text.
+/// every lookup) and records every lookup, with whether it bypassed the host's cache
+/// (`get_fresh`). Anything it does not serve is answered with the real host's not-found text. The
+/// cached read (`get`) and the fresh one answer alike unless [`FakeCluster::cached`] says what
+/// the cache still has.
 #[derive(Default)]
 pub struct FakeCluster {
     answers: Vec<(String, String, Result<ServiceAccount, String>)>,
+    /// The answers of the cached read that differ from the fresh one, as after a change the
+    /// host's cache has not seen yet.
+    cached: Vec<(String, String, Result<ServiceAccount, String>)>,
     /// The answer to a lookup no entry of `answers` matches; `None`: not found.
     every_lookup: Option<ServiceAccount>,
-    calls: RefCell<Vec<(String, String)>>,
+    /// Every lookup as (namespace, name, fresh).
+    reads: RefCell<Vec<(String, String, bool)>>,
 }
 
 /// The error text of Kubewarden's `kubernetes/get_resource` for a missing object.
@@ -46,9 +52,7 @@ impl FakeCluster {
                         .unwrap_or_else(|| panic!("fixture ServiceAccount without {key}: {sa}"))
                         .to_string()
                 };
-                let parsed = serde_json::from_value::<ServiceAccount>(sa.clone())
-                    .unwrap_or_else(|e| panic!("fixture ServiceAccount does not parse: {e}"));
-                (field("namespace"), field("name"), Ok(parsed))
+                (field("namespace"), field("name"), Ok(parse(sa)))
             })
             .collect();
         FakeCluster {
@@ -79,22 +83,40 @@ impl FakeCluster {
         self
     }
 
-    /// Every lookup so far, as (namespace, name).
-    pub fn calls(&self) -> Vec<(String, String)> {
-        self.calls.borrow().clone()
+    /// The cached read (`get`) of `namespace/name` answers `cached`, a ServiceAccount object as
+    /// the host returns it (`None`: not found), while the fresh read (`get_fresh`) keeps the
+    /// answer this cluster serves otherwise.
+    pub fn cached(mut self, namespace: &str, name: &str, cached: Option<&Value>) -> Self {
+        let answer = cached.map(parse).ok_or_else(|| not_found(namespace, name));
+        self.cached
+            .push((namespace.to_string(), name.to_string(), answer));
+        self
     }
-}
 
-impl ServiceAccountSource for FakeCluster {
-    fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
-        self.calls
-            .borrow_mut()
-            .push((namespace.to_string(), name.to_string()));
-        match self
-            .answers
+    /// Every lookup so far, as (namespace, name), cached and fresh alike.
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.reads
+            .borrow()
             .iter()
-            .find(|(ns, n, _)| ns == namespace && n == name)
-        {
+            .map(|(namespace, name, _)| (namespace.clone(), name.clone()))
+            .collect()
+    }
+
+    /// Every lookup so far, as (namespace, name, whether it bypassed the cache).
+    pub fn reads(&self) -> Vec<(String, String, bool)> {
+        self.reads.borrow().clone()
+    }
+
+    fn answer(&self, namespace: &str, name: &str, fresh: bool) -> Result<ServiceAccount, String> {
+        self.reads
+            .borrow_mut()
+            .push((namespace.to_string(), name.to_string(), fresh));
+        let matching = |(ns, n, _): &&(String, String, _)| ns == namespace && n == name;
+        let cached = match fresh {
+            true => None,
+            false => self.cached.iter().find(matching),
+        };
+        match cached.or_else(|| self.answers.iter().find(matching)) {
             Some((_, _, answer)) => answer.clone(),
             None => self
                 .every_lookup
@@ -104,8 +126,24 @@ impl ServiceAccountSource for FakeCluster {
     }
 }
 
+/// A ServiceAccount object of a fixture, parsed as the policy parses the host's answer.
+fn parse(service_account: &Value) -> ServiceAccount {
+    serde_json::from_value(service_account.clone())
+        .unwrap_or_else(|e| panic!("fixture ServiceAccount does not parse: {e}"))
+}
+
+impl ServiceAccountSource for FakeCluster {
+    fn get(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        self.answer(namespace, name, false)
+    }
+
+    fn get_fresh(&self, namespace: &str, name: &str) -> Result<ServiceAccount, String> {
+        self.answer(namespace, name, true)
+    }
+}
+
 /// The lookups of a request rejected for its ServiceAccount's answer: the read, and its
-/// repetition past the host's cache (`get_fresh`, which this fake answers as `get`).
+/// repetition past the host's cache (`get_fresh`), in the form of [`FakeCluster::calls`].
 pub fn lookups_then_fresh(namespace: &str, name: &str) -> Vec<(String, String)> {
     lookups(&[(namespace, name), (namespace, name)])
 }
@@ -115,6 +153,14 @@ pub fn lookups(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected
         .iter()
         .map(|(ns, name)| (ns.to_string(), name.to_string()))
+        .collect()
+}
+
+/// Expected lookups with whether each bypassed the cache, in the form of [`FakeCluster::reads`].
+pub fn reads(expected: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
+    expected
+        .iter()
+        .map(|(ns, name, fresh)| (ns.to_string(), name.to_string(), *fresh))
         .collect()
 }
 

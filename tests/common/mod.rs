@@ -4,7 +4,7 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `harness.rs` | [`FakeCluster`] (an in-memory `ServiceAccountSource` that records lookups), the `validate` payload, describing decisions; standalone, the fuzz targets include it |
+//! | `harness.rs` | [`FakeCluster`] (an in-memory `ServiceAccountSource` that records lookups, cached or fresh, and can answer the cached read differently from the fresh one), the `validate` payload, describing decisions; standalone, the fuzz targets include it |
 //! | `oracle.rs` | the lossless check, the properties of any payload and the model of docs/behaviour.md (property tests, hostile inputs, fuzz targets) |
 //! | `fixtures.rs` | files of `test_data/` and of the repository (JSON, YAML, text, bytes) |
 //! | `json.rs` | editing JSON by pointer: `set`, `remove`, `with`, `without`, `renamed` |
