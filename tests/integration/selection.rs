@@ -1,6 +1,6 @@
 //! Which requests the Pod path handles: everything that is not a labelled core/v1 Pod CREATE is
 //! accepted unchanged, without a ServiceAccount lookup. (A workload whose Pod template is
-//! labelled is read by the workload checks: `checks.rs`.)
+//! labelled is read by the workload checks: `checks/workloads.rs`.)
 
 use azure_workload_identity_policy::Decision;
 use serde_json::{Value, json};

@@ -1,29 +1,26 @@
 //! Configured and unconfigured Pods: the Pod the mutation produced has no finding, and each
 //! difference from it (env, mounts, token volume, proxy) is named with its container.
 
+use rstest::rstest;
+
 use super::*;
 
-#[test]
-fn the_pod_the_mutation_produced_has_no_finding() {
+/// The fixtures' Pod before and after the mutation, each read once from the cache.
+#[rstest]
+#[case::the_pod_the_mutation_produced_has_no_finding(mutated(), verify_settings(), accepted_with(&[]))]
+#[case::an_unmutated_pod_is_accepted_with_a_finding_per_container_and_the_volume(
+    unmutated(),
+    verify_settings(),
+    accepted_with(&unmutated_findings())
+)]
+#[case::with_findings_reject_an_unmutated_pod_is_rejected_with_every_finding(
+    unmutated(),
+    reject_settings(),
+    rejected_with(&unmutated_findings())
+)]
+fn the_fixtures_pod(#[case] pod: Value, #[case] settings: Value, #[case] expected: Answer) {
     let cluster = FakeCluster::serving(&[sa()]);
-    let answer = run(&mutated(), &verify_settings(), &cluster);
-    assert_eq!(answer, accepted_with(&[]));
-    assert_eq!(cluster.reads(), cached_lookup());
-}
-
-#[test]
-fn an_unmutated_pod_is_accepted_with_a_finding_per_container_and_the_volume() {
-    let cluster = FakeCluster::serving(&[sa()]);
-    let answer = run(&unmutated(), &verify_settings(), &cluster);
-    assert_eq!(answer, accepted_with(&unmutated_findings()));
-    assert_eq!(cluster.reads(), cached_lookup());
-}
-
-#[test]
-fn with_findings_reject_an_unmutated_pod_is_rejected_with_every_finding() {
-    let cluster = FakeCluster::serving(&[sa()]);
-    let answer = run(&unmutated(), &reject_settings(), &cluster);
-    assert_eq!(answer, rejected_with(&unmutated_findings()));
+    assert_eq!(run(&pod, &settings, &cluster), expected);
     assert_eq!(cluster.reads(), cached_lookup());
 }
 
