@@ -780,8 +780,7 @@ fn verify_with_findings_reject_reads_a_missing_service_account_again_before_reje
             "accepted": false,
             "message": format!(
                 "azure-workload-identity: {VERIFY_WHO}: ServiceAccount default/workload-sa does \
-                 not exist; create it with the annotation azure.workload.identity/client-id, or \
-                 its Pods will be rejected"
+                 not exist; create it with the annotation azure.workload.identity/client-id"
             ),
             "code": null,
             "mutated_object": null,

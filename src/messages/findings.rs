@@ -44,7 +44,12 @@ pub fn problem(subject: &Subject, problem: &Problem) -> String {
             problem: LookupProblem::NotFound(_),
         } => format!(
             "{who}: ServiceAccount {ns}/{name} does not exist; create it with the annotation \
-             {CLIENT_ID_ANNOTATION}, or its Pods will be rejected"
+             {CLIENT_ID_ANNOTATION}{}",
+            // a workload's Pods are rejected later, by the Pod policy
+            match subject.template {
+                "" => "",
+                _ => ", or its Pods will be rejected",
+            }
         ),
         Problem::ServiceAccount {
             name,

@@ -8,7 +8,7 @@ use super::*;
 fn a_missing_service_account_is_a_finding_and_with_reject_read_again_fresh() {
     let missing = format!(
         "{WHO}: ServiceAccount default/workload-sa does not exist; create it with the annotation \
-         {CLIENT_ID_KEY}, or its Pods will be rejected"
+         {CLIENT_ID_KEY}"
     );
     let cluster = FakeCluster::serving(&[]);
     assert_eq!(
