@@ -77,6 +77,10 @@ struct Input {
     payload: Vec<u8>,
     service_account: Value,
     expect: Expect,
+    /// The answer's warnings, exactly and in order (none for most inputs).
+    warnings: Vec<String>,
+    /// ServiceAccount lookups the guest makes for one request.
+    lookups: usize,
 }
 
 fn settings() -> Value {
@@ -188,12 +192,17 @@ fn pod(init: usize, containers: usize, labelled: bool, annotations: Value) -> Va
 
 /// The AdmissionRequest of a Pod CREATE.
 fn request(pod: Value) -> Value {
+    request_of(("", "Pod", "pods"), pod)
+}
+
+/// The AdmissionRequest of a CREATE of `object`, of kind `(group, kind, resource)` (v1).
+fn request_of((group, kind, resource): (&str, &str, &str), object: Value) -> Value {
     json!({
         "uid": "1299d386-525b-4032-98ae-1949f69f9cfc",
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
-        "requestResource": {"group": "", "version": "v1", "resource": "pods"},
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": resource},
+        "requestKind": {"group": group, "version": "v1", "kind": kind},
+        "requestResource": {"group": group, "version": "v1", "resource": resource},
         "namespace": NAMESPACE,
         "operation": "CREATE",
         "userInfo": {
@@ -201,7 +210,7 @@ fn request(pod: Value) -> Value {
             "uid": "a1b2c3d4-0000-4000-8000-000000000001",
             "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]
         },
-        "object": pod,
+        "object": object,
         "oldObject": null,
         "dryRun": false,
         "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"}
@@ -209,12 +218,192 @@ fn request(pod: Value) -> Value {
 }
 
 fn input(name: &'static str, pod: Value, with_client_id: bool, expect: Expect) -> Input {
+    // A labelled Pod is looked up once (and again bypassing the host's cache before a rejection
+    // the ServiceAccount causes), an unlabelled one not at all.
+    let labelled = usize::from(pod["metadata"]["labels"][USE_LABEL] == "true");
+    let lookups = match expect {
+        Expect::Reject(_) => 2 * labelled,
+        _ => labelled,
+    };
     Input {
         name,
         payload: validation_payload(&request(pod), &settings()),
         service_account: service_account(with_client_id),
         expect,
+        warnings: Vec::new(),
+        lookups,
     }
+}
+
+/// A Deployment whose Pod template is the benchmark's 1-container Pod, with the opt-in label on
+/// the template (`template_label`) or on the Deployment itself (`own_label`).
+fn deployment(template_label: bool, own_label: bool) -> Value {
+    let pod = pod(0, 1, template_label, json!({}));
+    let mut labels = json!({"app.kubernetes.io/name": "workload-app"});
+    if own_label {
+        labels[USE_LABEL] = json!("true");
+    }
+    let mut template_labels = pod["metadata"]["labels"].clone();
+    if let Some(map) = template_labels.as_object_mut() {
+        map.remove("pod-template-hash");
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "workload-app",
+            "namespace": NAMESPACE,
+            "labels": labels,
+            "annotations": {"deployment.kubernetes.io/revision": "3"}
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "workload-app"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "revisionHistoryLimit": 10,
+            "progressDeadlineSeconds": 600,
+            "template": {
+                "metadata": {"labels": template_labels, "annotations": pod["metadata"]["annotations"]},
+                "spec": pod["spec"]
+            }
+        }
+    })
+}
+
+/// A ServiceAccount without any Azure Workload Identity marker, as `kubectl apply` sends it.
+fn unmarked_service_account() -> Value {
+    let applied = json!({
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {
+            "name": SERVICE_ACCOUNT, "namespace": NAMESPACE,
+            "labels": {"app.kubernetes.io/name": "workload-app"},
+            "annotations": {"example.com/owner": "team-payments"}
+        }
+    });
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": SERVICE_ACCOUNT,
+            "namespace": NAMESPACE,
+            "labels": {"app.kubernetes.io/name": "workload-app", "app.kubernetes.io/part-of": "payments"},
+            "annotations": {
+                "example.com/owner": "team-payments",
+                "kubectl.kubernetes.io/last-applied-configuration": format!("{applied}\n")
+            }
+        }
+    })
+}
+
+fn fixture(name: &str) -> Value {
+    let path = workspace_root().join("test_data").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An input of the other roles: a request of test_data/ (a fixture name) or a built one, the
+/// settings of a test_data/ file, the ServiceAccount the fake host serves, the exact outcome,
+/// the warnings of a test_data/ file (or none) and the lookups.
+struct Role {
+    name: &'static str,
+    request: Value,
+    settings: &'static str,
+    service_account: &'static str,
+    expect: Expect,
+    warnings: Option<&'static str>,
+    lookups: usize,
+}
+
+fn role(r: Role) -> Input {
+    Input {
+        name: r.name,
+        payload: validation_payload(&r.request, &fixture(r.settings)),
+        service_account: fixture(r.service_account),
+        expect: r.expect,
+        warnings: r.warnings.map_or_else(Vec::new, |file| {
+            serde_json::from_value(fixture(file)).expect("a warnings file is a list of strings")
+        }),
+        lookups: r.lookups,
+    }
+}
+
+/// The inputs of the other roles: workload and ServiceAccount checks (unmarked, marked without
+/// finding, with a warning), a mutated Pod with a warning, verify mode.
+fn role_inputs() -> Vec<Input> {
+    const DEPLOYMENT: (&str, &str, &str) = ("apps", "Deployment", "deployments");
+    const SERVICE_ACCOUNT_KIND: (&str, &str, &str) = ("", "ServiceAccount", "serviceaccounts");
+    let base = |name, request| Role {
+        name,
+        request,
+        settings: "e2e-settings.json",
+        service_account: "sa-workload.json",
+        expect: Expect::Accept,
+        warnings: None,
+        lookups: 0,
+    };
+    [
+        base(
+            "unmarked-deployment",
+            request_of(DEPLOYMENT, deployment(false, false)),
+        ),
+        base(
+            "unmarked-serviceaccount",
+            request_of(SERVICE_ACCOUNT_KIND, unmarked_service_account()),
+        ),
+        Role {
+            lookups: 1,
+            ..base(
+                "labelled-deployment",
+                request_of(DEPLOYMENT, deployment(true, false)),
+            )
+        },
+        Role {
+            warnings: Some("e2e-warnings-deployment-label.json"),
+            ..base(
+                "deployment-label-misplaced",
+                fixture("request-deployment-label-on-deployment.json"),
+            )
+        },
+        Role {
+            service_account: "sa-workload-no-client-id.json",
+            warnings: Some("e2e-warnings-cronjob-no-client-id.json"),
+            lookups: 1,
+            ..base("cronjob-no-client-id", fixture("request-cronjob.json"))
+        },
+        Role {
+            warnings: Some("e2e-warnings-serviceaccount-misspelt.json"),
+            ..base(
+                "serviceaccount-misspelt",
+                fixture("request-serviceaccount-misspelt.json"),
+            )
+        },
+        Role {
+            expect: Expect::Mutate {
+                contains: "azure-workload-identity-reserved-",
+                client_id_in: Some(3),
+            },
+            warnings: Some("e2e-warnings-pod-skip-typo.json"),
+            lookups: 1,
+            ..base(
+                "pod-warning",
+                fixture("request-labelled-pod-skip-typo.json"),
+            )
+        },
+        Role {
+            settings: "e2e-settings-verify.json",
+            lookups: 1,
+            ..base("verify-mutated", fixture("request-mutated-pod.json"))
+        },
+        Role {
+            settings: "e2e-settings-verify.json",
+            warnings: Some("e2e-warnings-verify-unmutated.json"),
+            lookups: 1,
+            ..base("verify-unmutated", fixture("request-labelled-pod.json"))
+        },
+    ]
+    .into_iter()
+    .map(role)
+    .collect()
 }
 
 /// The inputs of the performance targets. The already-mutated Pod is the policy's own output for
@@ -263,6 +452,9 @@ fn inputs() -> Vec<Input> {
             Expect::Reject("azure.workload.identity/client-id"),
         ),
     ]
+    .into_iter()
+    .chain(role_inputs())
+    .collect()
 }
 
 /// A mutation that adds the env vars (and so `AZURE_CLIENT_ID`) to `containers` containers.
@@ -302,7 +494,8 @@ fn floor(payload: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&value["request"]["object"]).expect("a Value serialises")
 }
 
-fn check(name: &str, engine: &str, response: &[u8], expect: Expect) {
+fn check(input: &Input, engine: &str, response: &[u8]) {
+    let (name, expect) = (input.name, input.expect);
     let value: Value = serde_json::from_slice(response)
         .unwrap_or_else(|e| panic!("{name}/{engine}: response is not JSON ({e})"));
     let accepted = value["accepted"].as_bool();
@@ -324,6 +517,12 @@ fn check(name: &str, engine: &str, response: &[u8], expect: Expect) {
         Expect::Reject(text) => accepted == Some(false) && !mutated && message.contains(text),
     };
     assert!(ok, "{name}/{engine}: expected {expect:?}, got {value}");
+    let warnings: Vec<String> = match &value["warnings"] {
+        Value::Null => Vec::new(),
+        other => serde_json::from_value(other.clone())
+            .unwrap_or_else(|e| panic!("{name}/{engine}: warnings are not strings ({e})")),
+    };
+    assert_eq!(warnings, input.warnings, "{name}/{engine}: warnings");
 }
 
 struct Wasm {
@@ -391,7 +590,7 @@ fn benchmarks(c: &mut Criterion) {
             bytes: serde_json::to_vec(&input.service_account).expect("a Value serialises"),
         };
         let native_bytes = native(&input.payload, &source);
-        check(input.name, "native", &native_bytes, input.expect);
+        check(input, "native", &native_bytes);
 
         let mut group = c.benchmark_group(input.name);
         // The native engines first: measured after thousands of wasm instances have come and
@@ -408,9 +607,17 @@ fn benchmarks(c: &mut Criterion) {
                 .host
                 .with_cluster(cluster(&input.service_account))
                 .expect("valid fake cluster");
+            host.clear_host_calls();
             let fresh = host
                 .validate_raw(&input.payload)
                 .expect("the guest answers");
+            assert_eq!(
+                host.host_calls().len(),
+                input.lookups,
+                "{}: host calls {:?}",
+                input.name,
+                host.host_calls()
+            );
             assert_eq!(
                 String::from_utf8_lossy(&fresh),
                 String::from_utf8_lossy(&native_bytes),
@@ -602,7 +809,7 @@ fn iterate(spec: &str) {
         other => panic!("unknown engine {other}"),
     }
     if n > 0 && engine != "floor" {
-        check(name, engine, &last, input.expect);
+        check(input, engine, &last);
     }
     eprintln!("{engine} {name} x{n}: {} response bytes", last.len());
 }

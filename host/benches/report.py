@@ -26,6 +26,22 @@ INPUTS = [
     ("proxy", "proxy Pod (inject-proxy-sidecar)"),
     ("rejected-no-client-id", "rejected Pod (missing client-id)"),
 ]
+# The other roles (workload and ServiceAccount checks, warnings, verify mode): reported in their
+# own table, against the unlabelled and the basic labelled Pod of the same run.
+ROLE_INPUTS = [
+    ("unmarked-deployment", "Deployment without any marker (same Pod template as the unlabelled Pod)"),
+    ("unmarked-serviceaccount", "ServiceAccount without any marker (kubectl apply)"),
+    ("labelled-deployment", "labelled Deployment template (lookup, no finding)"),
+    ("deployment-label-misplaced", "Deployment labelled on the wrong level (warning, no lookup)"),
+    ("cronjob-no-client-id", "CronJob, ServiceAccount without client-id (lookup, warning)"),
+    ("serviceaccount-misspelt", "ServiceAccount with a misspelt key (warning)"),
+    ("pod-warning", "labelled Pod with a skip-containers typo (mutation + warning)"),
+    ("verify-mutated", "verify mode, the mutated Pod (lookup, no finding)"),
+    ("verify-unmutated", "verify mode, an unmutated Pod (lookup, 7 warnings)"),
+]
+# Requests the checks see on every write of their kind: each must cost no more than the
+# unlabelled Pod.
+UNMARKED = ["unmarked-deployment", "unmarked-serviceaccount"]
 ENGINES = ["wasm-fresh", "wasm-reused", "native", "floor"]
 ENGINE_NOTES = {
     "wasm-fresh": "policy.wasm via wapc + wasmtime-provider, fresh instance per request (as policy-server)",
@@ -149,7 +165,7 @@ def main():
         entry = est.get((group, engine))
         return entry["median"] if entry else None
 
-    missing = [(g, e) for g, _ in INPUTS for e in ENGINES if (g, e) not in est]
+    missing = [(g, e) for g, _ in INPUTS + ROLE_INPUTS for e in ENGINES if (g, e) not in est]
     if missing:
         sys.exit(f"report.py: no criterion results for {missing} under {args.criterion}; run the benchmark first")
 
@@ -204,6 +220,24 @@ def main():
           f"instance: that much is wasmtime and wapc, whatever the policy.")
         w("")
 
+    # ---- other roles
+    w("## The other roles")
+    w("")
+    w("Workload and ServiceAccount checks, warnings and verify mode, in the same run. "
+      "The ratios are to the unlabelled Pod (the guard's cheapest path) and to the basic "
+      "labelled Pod (one lookup and a mutation).")
+    w("")
+    w("| input | `wasm-fresh` | `wasm-reused` | `native` | `floor` | fresh / unlabelled | reused / unlabelled | fresh / basic | reused / basic |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for group, label in ROLE_INPUTS:
+        m = {e: median(group, e) for e in ENGINES}
+        w(f"| {label} | " + " | ".join(fmt_time(m[e]) for e in ENGINES)
+          + f" | {fmt_ratio(ratio(m['wasm-fresh'], median('unlabelled', 'wasm-fresh')))}"
+          + f" | {fmt_ratio(ratio(m['wasm-reused'], median('unlabelled', 'wasm-reused')))}"
+          + f" | {fmt_ratio(ratio(m['wasm-fresh'], median('basic', 'wasm-fresh')))}"
+          + f" | {fmt_ratio(ratio(m['wasm-reused'], median('basic', 'wasm-reused')))} |")
+    w("")
+
     # ---- per container
     w("## Cost per container")
     w("")
@@ -242,6 +276,11 @@ def main():
     for engine in ["wasm-fresh", "wasm-reused"]:
         target(f"unlabelled / basic labelled, `{engine}`", 0.5,
                ratio(median("unlabelled", engine), b[engine]))
+    labels = dict(ROLE_INPUTS)
+    for group in UNMARKED:
+        for engine in ["wasm-fresh", "wasm-reused", "native"]:
+            target(f"{labels[group].split(' (')[0]} / unlabelled Pod, `{engine}`", 1,
+                   ratio(median(group, engine), median("unlabelled", engine)))
     w("")
     if fresh_fixed is not None and minimal_fixed is not None:
         w(f"Not a target, for the record: with a fresh instance per request, as policy-server runs "
@@ -273,7 +312,7 @@ def main():
         w("")
         w("| input | payload | linear memory |")
         w("| --- | ---: | ---: |")
-        for group, label in INPUTS:
+        for group, label in INPUTS + ROLE_INPUTS:
             w(f"| {label} | {main_facts['payload_bytes'][group]:,} B | {mem[group] / 1024:.0f} KiB |")
         w("")
     w(f"Release profile (root `Cargo.toml`): `{release_profile(args.workspace / 'Cargo.toml')}`.")
