@@ -128,9 +128,23 @@ pub fn selects(request: &Request) -> bool {
     {
         return false;
     }
-    request
-        .object
-        .is_some_and(|object| use_label_is_true(object, &["metadata", "labels"]))
+    request.object.is_some_and(|object| {
+        may_hold_use_label(object) && use_label_is_true(object, &["metadata", "labels"])
+    })
+}
+
+/// Whether the object's JSON text can hold a string equal to the opt-in label key: the key
+/// written out, or an escape that could spell one of its characters (`\/`, `\u`; the key has no
+/// other character JSON escapes). When it cannot, no key is the label and the object is not
+/// marked, which one pass over the text tells without parsing it: most Pods and workloads the
+/// policy sees carry no marker.
+fn may_hold_use_label(object: &RawValue) -> bool {
+    let text = object.get();
+    text.contains(USE_LABEL)
+        || text
+            .split('\\')
+            .skip(1)
+            .any(|escaped| escaped.starts_with(['/', 'u']))
 }
 
 /// Whether the map at `path` of `object` has the opt-in label, exactly `"true"`.
@@ -143,6 +157,9 @@ fn use_label_is_true(object: &RawValue, path: &[&str]) -> bool {
 
 /// The opt-in label on the workload, on its template, or as a template annotation.
 fn workload_marked(object: &RawValue, workload: &Workload) -> bool {
+    if !may_hold_use_label(object) {
+        return false;
+    }
     // A ReplicaSet of a Deployment, a Job of a CronJob: checked at its owner, and never
     // blocked when its controller updates it.
     let owned = peek::path(object, &["metadata", "ownerReferences"])
@@ -320,6 +337,55 @@ mod tests {
                 assert_eq!(selects(&p.request), expected, "{name}");
             }
         }
+    }
+
+    #[test]
+    fn escaped_label_key_is_the_same_key() {
+        let pod = |key: &str| {
+            format!(
+                r#"{{"request":{{"operation":"CREATE","kind":{{"group":"","version":"v1","kind":"Pod"}},"object":{{"metadata":{{"labels":{{"{key}":"true"}}}}}}}}}}"#
+            )
+        };
+        for key in [
+            r"azure.workload.identity\/use",
+            r"\u0061zure.workload.identity/use",
+            r"azure.workload.identity\u002fuse",
+        ] {
+            let payload = pod(key);
+            assert!(
+                parse(payload.as_bytes()).is_ok_and(|p| selects(&p.request)),
+                "{key}"
+            );
+        }
+        for key in [
+            r"azure.workload.identity/us",
+            r"azure.workload.identity\\/use",
+        ] {
+            let payload = pod(key);
+            assert!(
+                parse(payload.as_bytes()).is_ok_and(|p| !selects(&p.request)),
+                "{key}"
+            );
+        }
+        let deployment = |key: &str| {
+            format!(
+                r#"{{"request":{{"operation":"CREATE","kind":{{"group":"apps","version":"v1","kind":"Deployment"}},"object":{{"spec":{{"template":{{"metadata":{{"labels":{{"{key}":"true"}}}}}}}}}}}}}}"#
+            )
+        };
+        for key in [
+            "azure.workload.identity/use",
+            r"azure.workload.identity\/use",
+            r"\u0061zure.workload.identity/use",
+        ] {
+            let payload = deployment(key);
+            assert!(
+                parse(payload.as_bytes())
+                    .is_ok_and(|p| matches!(route(&p.request), Route::Workload(_))),
+                "{key}"
+            );
+        }
+        let payload = deployment("azure.workload.identity/usE");
+        assert!(parse(payload.as_bytes()).is_ok_and(|p| route(&p.request) == Route::Ignore));
     }
 
     #[test]
