@@ -4,12 +4,11 @@
 use serde_json::Value;
 
 use crate::names::{
-    AZURE_CLIENT_ID, INJECT_PROXY_ANNOTATION, LEGACY_MOUNT_PATH, LEGACY_TOKEN_PATH, MOUNT_PATH,
-    PROXY_CONTAINER, PROXY_INIT_CONTAINER, PROXY_PORT_ANNOTATION, SKIP_CONTAINERS_ANNOTATION,
-    TOKEN_EXPIRATION_ANNOTATION, TOKEN_PATH,
+    AZURE_CLIENT_ID, INJECT_PROXY_ANNOTATION, PROXY_CONTAINER, PROXY_INIT_CONTAINER,
+    PROXY_PORT_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION,
 };
 use crate::near_miss::near_miss;
-use crate::plan::skip_containers;
+use crate::plan::{skip_containers, token_file};
 use crate::pod::Pod;
 use crate::settings::{Config, TokenLayout};
 
@@ -39,13 +38,6 @@ pub enum Hint {
     },
     /// The proxy is requested on a Windows Pod, where its iptables init container cannot run.
     ProxyOnWindows,
-}
-
-fn token_file(layout: TokenLayout) -> String {
-    match layout {
-        TokenLayout::V1_6 => format!("{MOUNT_PATH}/{TOKEN_PATH}"),
-        TokenLayout::V1_5 => format!("{LEGACY_MOUNT_PATH}/{LEGACY_TOKEN_PATH}"),
-    }
 }
 
 /// The hints for `pod`, whose ServiceAccount `service_account` (if it could be read) has the

@@ -150,7 +150,7 @@ pub fn plan(
         .and_then(|sa| sa.annotation(TENANT_ID_ANNOTATION))
         .unwrap_or(&config.default_tenant_id);
     let token = token_plan(config, pod, custom_endpoint, expiration);
-    let token_file = format!("{}/{}", token.mount_path, token_path(config.token_layout));
+    let token_file = token_file(config.token_layout);
     let ca_file = format!("{}/{CA_PATH}", token.mount_path);
 
     let mut env: Vec<(&'static str, &str)> = vec![
@@ -243,16 +243,29 @@ fn token_path(layout: TokenLayout) -> &'static str {
     }
 }
 
+fn mount_path(layout: TokenLayout) -> &'static str {
+    match layout {
+        TokenLayout::V1_6 => MOUNT_PATH,
+        TokenLayout::V1_5 => LEGACY_MOUNT_PATH,
+    }
+}
+
+/// `AZURE_FEDERATED_TOKEN_FILE` of a token layout.
+pub fn token_file(layout: TokenLayout) -> String {
+    format!("{}/{}", mount_path(layout), token_path(layout))
+}
+
 fn token_plan(
     config: &Config,
     pod: &Pod,
     custom_endpoint: Option<&CustomTokenEndpoint>,
     expiration: i64,
 ) -> TokenPlan {
-    let (volume_name, mount_path) = match config.token_layout {
-        TokenLayout::V1_6 => (v1_6_volume_name(pod), MOUNT_PATH),
-        TokenLayout::V1_5 => (LEGACY_VOLUME_NAME.to_string(), LEGACY_MOUNT_PATH),
+    let volume_name = match config.token_layout {
+        TokenLayout::V1_6 => v1_6_volume_name(pod),
+        TokenLayout::V1_5 => LEGACY_VOLUME_NAME.to_string(),
     };
+    let mount_path = mount_path(config.token_layout);
     let audience = custom_endpoint.map_or(config.audience.as_str(), |c| c.audience.as_str());
     let mut sources = vec![json!({
         "serviceAccountToken": {

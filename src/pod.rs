@@ -72,6 +72,28 @@ pub fn opt_list<'a>(
     }
 }
 
+/// How messages name an object: `metadata.name`, `generateName*` before the API server named
+/// it, or `<unnamed>`.
+fn display_name(name: Option<&str>, generate_name: Option<&str>) -> String {
+    match (name, generate_name) {
+        (Some(n), _) if !n.is_empty() => n.to_string(),
+        (_, Some(g)) if !g.is_empty() => format!("{g}*"),
+        _ => "<unnamed>".to_string(),
+    }
+}
+
+/// The name of an object (a workload, a ServiceAccount) as messages say it; a name that is not
+/// a string counts as absent.
+pub fn object_name(object: &Value) -> String {
+    let field = |key| {
+        object
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+    };
+    display_name(field("name"), field("generateName"))
+}
+
 /// The checked view of a Pod (or of a workload's Pod template) that the planner reads.
 #[derive(Debug)]
 pub struct Pod<'a> {
@@ -108,11 +130,7 @@ impl<'a> Pod<'a> {
         let (name, generate_name) = (field("name")?, field("generateName")?);
         field("namespace")?;
         let subject = Subject {
-            name: match (name, generate_name) {
-                (Some(n), _) if !n.is_empty() => n.to_string(),
-                (_, Some(g)) if !g.is_empty() => format!("{g}*"),
-                _ => "<unnamed>".to_string(),
-            },
+            name: display_name(name, generate_name),
             ..fallback
         };
         match Pod::read_as(pod, subject.clone()) {

@@ -113,6 +113,17 @@ fn with_object(request: &Value, object: Value) -> Value {
     r
 }
 
+/// The example request with a labelled Pod `web` of one container, annotated with `annotations`.
+fn web_pod_request(annotations: Value) -> Value {
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"},
+                     "annotations": annotations},
+        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
+    });
+    with_object(&data("request-labelled-pod.json"), pod)
+}
+
 #[test]
 fn speaks_protocol_v1() {
     assert_eq!(compiled().protocol_version().ok().as_deref(), Some("v1"));
@@ -327,15 +338,9 @@ fn token_layout_v1_5_uses_the_old_paths() {
 #[test]
 fn proxy_pod_gets_both_proxy_containers() {
     let host = host(&[data("sa-workload.json")]);
-    let pod = json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"},
-                     "annotations": {"azure.workload.identity/inject-proxy-sidecar": "true"}},
-        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
-    });
     let response = evaluate(
         &host,
-        &with_object(&data("request-labelled-pod.json"), pod),
+        &web_pod_request(json!({"azure.workload.identity/inject-proxy-sidecar": "true"})),
         &settings(),
     );
     let names = |list: &str| -> Vec<String> {
@@ -593,15 +598,9 @@ fn label_selector_is_decoded_like_a_label_selector() {
     );
 
     let host = host(&[data("sa-workload.json")]);
-    let pod = json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "web", "labels": {"azure.workload.identity/use": "true"},
-                     "annotations": {"azure.workload.identity/use-binding": "true"}},
-        "spec": {"serviceAccountName": "workload-sa", "containers": [{"name": "app", "image": "app"}]},
-    });
     let response = evaluate(
         &host,
-        &with_object(&data("request-labelled-pod.json"), pod),
+        &web_pod_request(json!({"azure.workload.identity/use-binding": "true"})),
         &with_selector(json!({"MatchLabels": {"example.com/ca": "token"},
                               "matchExpressions": [{"Key": "tier", "Operator": "Exists"}]})),
     );

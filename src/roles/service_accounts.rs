@@ -10,12 +10,12 @@ use crate::names::{
     CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_LABEL,
 };
 use crate::near_miss::near_miss;
+use crate::pod::object_name;
 use crate::problem::{AccountProblem, Finding, Subject};
 use crate::response::Answer;
 use crate::settings::Config;
 
 use super::deliver;
-use super::workloads::name_of;
 
 pub fn check(config: &Config, raw: &str, namespace: &str) -> Result<Answer, Rejection> {
     let object: Value =
@@ -23,7 +23,7 @@ pub fn check(config: &Config, raw: &str, namespace: &str) -> Result<Answer, Reje
     let subject = Subject {
         kind: "ServiceAccount",
         namespace: namespace.to_string(),
-        name: name_of(&object),
+        name: object_name(&object),
         template: "",
     };
     let findings = problems(&object)

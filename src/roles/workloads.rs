@@ -9,7 +9,7 @@ use crate::assess::assess;
 use crate::hints::hints;
 use crate::messages::{self, Rejection};
 use crate::names::USE_LABEL;
-use crate::pod::Pod;
+use crate::pod::{Pod, object_name};
 use crate::problem::{Finding, LookupProblem, Problem, Problems, Subject};
 use crate::response::Answer;
 use crate::service_account::ServiceAccountSource;
@@ -29,7 +29,7 @@ pub fn check(
     let subject = Subject {
         kind: workload.kind,
         namespace: namespace.to_string(),
-        name: name_of(&object),
+        name: object_name(&object),
         template: workload.template,
     };
     Ok(deliver(
@@ -82,7 +82,7 @@ fn findings(
 
     let pod = match Pod::read_as(template, subject.clone()) {
         Ok(pod) => pod,
-        Err(problem) => return vec![blocking(&subject, &problem)],
+        Err(problem) => return vec![finding(&subject, &problem)],
     };
     let reject = config.findings == Findings::Reject;
     let assessment = assess(config, &pod, cluster, |problems| {
@@ -97,10 +97,7 @@ fn findings(
         .err()
         .into_iter()
         .flat_map(Problems::iter)
-        .map(|problem| Finding {
-            text: messages::problem(&subject, problem),
-            blocks: blocks(problem),
-        })
+        .map(|problem| finding(&subject, problem))
         .collect();
     found.extend(
         hints(config, &pod, assessment.client_id())
@@ -124,25 +121,9 @@ fn blocks(problem: &Problem) -> bool {
     )
 }
 
-fn blocking(subject: &Subject, problem: &Problem) -> Finding {
+fn finding(subject: &Subject, problem: &Problem) -> Finding {
     Finding {
         text: messages::problem(subject, problem),
         blocks: blocks(problem),
-    }
-}
-
-/// `metadata.name`, `generateName*`, or `<unnamed>`.
-pub fn name_of(object: &Value) -> String {
-    let field = |key| {
-        object
-            .get("metadata")
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    match (field("name"), field("generateName")) {
-        (Some(name), _) => name.to_string(),
-        (None, Some(prefix)) => format!("{prefix}*"),
-        (None, None) => "<unnamed>".to_string(),
     }
 }

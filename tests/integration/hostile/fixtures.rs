@@ -8,6 +8,16 @@ use super::*;
 use crate::common::oracle::{self};
 use crate::common::{data, read_bytes};
 
+/// The rejection of a request without namespace, whatever the Pod's own `metadata.namespace`.
+fn no_namespace() -> Expect {
+    Expect::Reject(
+        "azure-workload-identity: the admission request for Pod \"web\" has no namespace, so its \
+         ServiceAccount cannot be looked up; create the Pod in a namespace"
+            .to_string(),
+        vec![],
+    )
+}
+
 fn fixture_expectations() -> Vec<(&'static str, Expect)> {
     let serde = |s: &str| s.to_string();
     vec![
@@ -100,26 +110,8 @@ fn fixture_expectations() -> Vec<(&'static str, Expect)> {
         ("delete-object-null.json", Expect::Accept),
         ("create-object-null.json", Expect::Accept),
         // an AdmissionRequest without namespace: a rejection, whatever the Pod's own says
-        (
-            "request-without-namespace.json",
-            Expect::Reject(
-                "azure-workload-identity: the admission request for Pod \"web\" has no \
-                 namespace, so its ServiceAccount cannot be looked up; create the Pod in a \
-                 namespace"
-                    .to_string(),
-                vec![],
-            ),
-        ),
-        (
-            "request-without-namespace-pod-has-one.json",
-            Expect::Reject(
-                "azure-workload-identity: the admission request for Pod \"web\" has no \
-                 namespace, so its ServiceAccount cannot be looked up; create the Pod in a \
-                 namespace"
-                    .to_string(),
-                vec![],
-            ),
-        ),
+        ("request-without-namespace.json", no_namespace()),
+        ("request-without-namespace-pod-has-one.json", no_namespace()),
         // settings of the wrong types (read only for selected requests)
         (
             "settings-tenant-a-number.json",
