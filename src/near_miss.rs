@@ -21,29 +21,42 @@ pub fn near_miss<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
 fn looks_like(key: &str, target: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     let target_name = target.rsplit('/').next().unwrap_or(target);
-    let (name, target_name) = (normalise(name), normalise(target_name));
-    normalise(key) == normalise(target)
-        || name == target_name
-        || edit_distance(&key.to_ascii_lowercase(), target) <= 2
-        || (normalise(key).starts_with(&normalise(PREFIX)) && starts_alike(&name, &target_name))
+    // Compared as iterators, not normalised copies: the checks policy runs this on every
+    // annotation key of every ServiceAccount write, and nearly every key is far from all targets.
+    letters(key).eq(letters(target))
+        || letters(name).eq(letters(target_name))
+        || within_two_edits(key, target)
+        || (starts_with_letters_of(key, PREFIX) && starts_alike(name, target_name))
 }
 
-/// A common start of at least two thirds of `target` (and 6 characters).
+/// Whether `key`, lower-cased, is at most two edits from `target`. A length difference of more
+/// than two is rejected before anything is copied.
+fn within_two_edits(key: &str, target: &str) -> bool {
+    key.chars().count().abs_diff(target.chars().count()) <= 2
+        && edit_distance(&key.to_ascii_lowercase(), target) <= 2
+}
+
+/// Whether the letters and digits of `s` begin with those of `prefix`.
+fn starts_with_letters_of(s: &str, prefix: &str) -> bool {
+    let mut letters_of_s = letters(s);
+    letters(prefix).all(|p| letters_of_s.next() == Some(p))
+}
+
+/// A common start of at least two thirds of `target` (and 6 characters), in letters and digits.
 fn starts_alike(name: &str, target: &str) -> bool {
-    let common = name
-        .bytes()
-        .zip(target.bytes())
+    let common = letters(name)
+        .zip(letters(target))
         .take_while(|(a, b)| a == b)
         .count();
-    common >= 6 && common * 3 >= target.len() * 2
+    common >= 6 && common * 3 >= letters(target).count() * 2
 }
 
-/// Letters and digits only, lower-cased: `Client_ID` and `client-id` both become `clientid`.
-fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// Letters and digits only, lower-cased: `Client_ID` and `client-id` both read `clientid`.
+/// Bytes suffice: every other character, multi-byte ones included, is dropped.
+fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_lowercase())
 }
 
 /// Levenshtein distance over characters; bounded work because annotation keys are short
@@ -132,6 +145,79 @@ mod tests {
             })
             .collect();
         assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    /// The definition written with normalised copies, as a reference for the iterator form.
+    fn looks_like_by_copies(key: &str, target: &str) -> bool {
+        fn normalise(s: &str) -> String {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        }
+        let name = normalise(key.rsplit('/').next().unwrap_or(key));
+        let target_name = normalise(target.rsplit('/').next().unwrap_or(target));
+        let common = name
+            .bytes()
+            .zip(target_name.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        normalise(key) == normalise(target)
+            || name == target_name
+            || edit_distance(&key.to_ascii_lowercase(), target) <= 2
+            || (normalise(key).starts_with(&normalise(PREFIX))
+                && common >= 6
+                && common * 3 >= target_name.len() * 2)
+    }
+
+    const TARGETS: [&str; 4] = [
+        crate::names::CLIENT_ID_ANNOTATION,
+        crate::names::TENANT_ID_ANNOTATION,
+        crate::names::TOKEN_EXPIRATION_ANNOTATION,
+        crate::names::SKIP_CONTAINERS_ANNOTATION,
+    ];
+
+    /// A target with a few edits (insert, delete or replace a character, drop the prefix, upper
+    /// case), so that keys land on both sides of every condition of `looks_like`.
+    fn edited_key() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let edit = (
+            0..4u8,
+            any::<proptest::sample::Index>(),
+            proptest::sample::select(vec!['a', 'I', '-', '_', '.', '/', '0', 'é', '\u{212A}']),
+        );
+        (
+            0..TARGETS.len(),
+            proptest::collection::vec(edit, 0..5),
+            any::<bool>(),
+        )
+            .prop_map(|(target, edits, upper)| {
+                let mut key: Vec<char> = TARGETS[target].chars().collect();
+                for (kind, at, c) in edits {
+                    let i = at.index(key.len() + 1);
+                    match kind {
+                        0 => key.insert(i, c),
+                        1 if i < key.len() => drop(key.remove(i)),
+                        2 if i < key.len() => key[i] = c,
+                        _ => key.retain(|&k| k != '/'),
+                    }
+                }
+                let key: String = key.into_iter().collect();
+                if upper { key.to_ascii_uppercase() } else { key }
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn iterator_form_agrees_with_the_copies(key in edited_key()) {
+            for target in TARGETS {
+                proptest::prop_assert_eq!(
+                    looks_like(&key, target),
+                    looks_like_by_copies(&key, target),
+                    "{} against {}", key, target
+                );
+            }
+        }
     }
 
     #[test]
