@@ -72,6 +72,13 @@ pub const WORKLOADS: &[Workload] = &[
     workload("batch", "CronJob", "spec.jobTemplate.spec.template."),
 ];
 
+impl Workload {
+    /// The keys from the top of the object down to its Pod template.
+    pub fn template_keys(&self) -> impl Iterator<Item = &'static str> {
+        self.template.split_terminator('.')
+    }
+}
+
 const fn workload(group: &'static str, kind: &'static str, template: &'static str) -> Workload {
     Workload {
         group,
@@ -167,7 +174,7 @@ fn workload_marked(object: &RawValue, workload: &Workload) -> bool {
         .unwrap_or_default()
         .into_iter()
         .any(|owner| peek::field(owner, "controller").is_some_and(|c| c.get() == "true"));
-    let template: Vec<&str> = workload.template.split_terminator('.').collect();
+    let template: Vec<&str> = workload.template_keys().collect();
     let at_template = |what: &'static str| [template.as_slice(), &["metadata", what]].concat();
     !owned
         && (use_label_is_true(object, &["metadata", "labels"])

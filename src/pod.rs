@@ -24,6 +24,12 @@ pub fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// `value[key]` if it is a string, for the edits and comparisons that skip what the reading
+/// already rejected or tolerates (a list item that is not an object, a name that is not a string).
+pub fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
 /// `obj[key]` as an optional string: absent or null is `None`, anything but a string is an error.
 pub fn opt_str<'a>(
     obj: &'a Map<String, Value>,

@@ -14,11 +14,8 @@ use serde_json::{Map, Value, json};
 use super::list_mut;
 use crate::names::LEGACY_TOKEN_PATH;
 use crate::plan::TokenPlan;
+use crate::pod::str_field;
 use crate::settings::TokenLayout;
-
-fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
 
 pub fn mount(container: &mut Map<String, Value>, token: &TokenPlan) -> bool {
     let canonical =

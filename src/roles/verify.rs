@@ -16,7 +16,7 @@ use crate::inject;
 use crate::messages::{self, Rejection};
 use crate::names::{AZURE_CLIENT_ID, AZURE_TENANT_ID};
 use crate::plan::{Plan, TokenPlan};
-use crate::pod::{Container, MUTATED_LISTS, Pod};
+use crate::pod::{Container, MUTATED_LISTS, Pod, str_field};
 use crate::problem::{Difference, Finding, Problem};
 use crate::response::Answer;
 use crate::service_account::ServiceAccountSource;
@@ -94,10 +94,6 @@ fn spec_list<'a>(pod: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-fn str_at<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
 /// The edits that turned the Pod into `after`, one difference each. The mutation only prepends
 /// or appends containers (the proxy), appends env vars, and adds or replaces the token mount and
 /// volume, so walking each container list in step with the Pod's pairs every container with
@@ -107,7 +103,7 @@ fn edits(pod: &Pod, after: &Value, token: &TokenPlan, planned: usize) -> Vec<Dif
     for list in MUTATED_LISTS {
         let mut old = pod.containers.iter().filter(|c| c.list == list).peekable();
         for new in spec_list(after, list) {
-            let name = str_at(new, "name").unwrap_or("");
+            let name = str_field(new, "name").unwrap_or("");
             match old.next_if(|o| o.name == name) {
                 Some(old) => container_edits(old, new, token, planned, &mut found),
                 None => found.push(Difference::ProxyMissing {
@@ -137,7 +133,7 @@ fn container_edits(
         .into_iter()
         .flatten()
         .skip(old.env.len())
-        .filter_map(|e| str_at(e, "name"))
+        .filter_map(|e| str_field(e, "name"))
         .map(str::to_string)
         .collect();
     if !added.is_empty() {
@@ -158,7 +154,7 @@ fn container_edits(
     let Some(mount) = old
         .volume_mounts
         .iter()
-        .find(|m| str_at(m, "name") == Some(&token.volume_name))
+        .find(|m| str_field(m, "name") == Some(&token.volume_name))
     else {
         found.push(Difference::MountMissing {
             container,
@@ -167,7 +163,7 @@ fn container_edits(
         return;
     };
     let before = found.len();
-    match str_at(mount, "mountPath") {
+    match str_field(mount, "mountPath") {
         Some(path) if path == mount_path => {}
         path => found.push(Difference::MountPath {
             container: container.clone(),
@@ -197,7 +193,7 @@ fn token_source(volume: &Value) -> Option<&Value> {
 
 fn volume_edits(old: &[Value], token: &TokenPlan) -> Vec<Difference> {
     let volume = token.volume_name.clone();
-    let Some(existing) = old.iter().find(|v| str_at(v, "name") == Some(&volume)) else {
+    let Some(existing) = old.iter().find(|v| str_field(v, "name") == Some(&volume)) else {
         return vec![Difference::VolumeMissing { volume }];
     };
     let (Some(found), Some(planned)) = (token_source(existing), token_source(&token.volume)) else {

@@ -34,21 +34,21 @@ pub fn check(
     };
     Ok(deliver(
         config.findings,
-        findings(config, &object, subject, cluster),
+        findings(config, &object, workload, subject, cluster),
     ))
 }
 
 fn findings(
     config: &Config,
     object: &Value,
+    workload: &Workload,
     subject: Subject,
     cluster: &impl ServiceAccountSource,
 ) -> Vec<Finding> {
-    let pointer = format!(
-        "/{}",
-        subject.template.trim_end_matches('.').replace('.', "/")
-    );
-    let template = object.pointer(&pointer).unwrap_or(&Value::Null);
+    let template = workload
+        .template_keys()
+        .try_fold(object, |value, key| value.get(key))
+        .unwrap_or(&Value::Null);
     let marked = |value: Option<&Value>, key| {
         value
             .and_then(|v| v.get(key))
